@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Nothing but python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := demo
+
+.PHONY: install demo test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python -m mmcheck.testing.demo $(DEMO)
+	$(BIN)/mmcheck inspect $(DEMO)/tinyllava-7b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf
+	$(BIN)/mmcheck pair $(DEMO)/tinyllava-7b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf
+	-$(BIN)/mmcheck pair $(DEMO)/tinyllava-13b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf
+
+# pytest exits 5 when it collects no test; make treats that as a failure, as it must.
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check mmcheck tests benchmarks
+	$(BIN)/ruff format --check mmcheck tests benchmarks
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+docs: install
+	$(BIN)/python -m mmcheck.docsgen docs/rules.md
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m mmcheck``."""
+
+from mmcheck.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,403 @@
+"""The command line: parse arguments, call the library, render, return an exit code.
+
+Exit codes (stable, like ruff/mypy): 0 ok, 1 findings at or above ``--fail-on``, 2 usage errors,
+unreadable or malformed input, bad configuration and internal errors. ``main()`` wraps the typer
+app so that no exception ever escapes as a traceback or as typer's default exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mmcheck.errors import GGUFError, MMCheckError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+app = typer.Typer(
+    name="mmcheck",
+    help=(
+        "Check that a multimodal projector (mmproj GGUF) fits a text model GGUF before you load them.\n\n"
+        "Start with:  mmcheck pair model.gguf mmproj.gguf\n\n"
+        "Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input errors."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root() -> None:
+    """mmcheck: multimodal projector / text-model compatibility checker."""
+
+
+def _register_db() -> None:
+    from mmcheck.dbcommands import db_app
+
+    app.add_typer(db_app, name="db")
+
+
+_register_db()
+
+
+class InspectFormat(str, Enum):
+    """Output formats of ``inspect``."""
+
+    table = "table"
+    json = "json"
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Use the compatibility database in DIR instead of the built-in one (env: MMCHECK_DB).",
+        metavar="DIR",
+        envvar="MMCHECK_DB",
+    ),
+]
+
+
+def load_database(db: Path | None) -> Any:
+    """Load the compatibility database (the built-in one, or ``db``)."""
+    from mmcheck.db import load_db
+
+    return load_db(db)
+
+
+def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
+    """``mmcheck: error: FILE: message`` — the one line every error becomes."""
+    return f"mmcheck: error: {path}: {message}" if path is not None else f"mmcheck: error: {message}"
+
+
+@app.command()
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help="GGUF files to describe.", metavar="FILE...")],
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table (for people) or json.")] = (
+        InspectFormat.table
+    ),
+    db: DbOption = None,
+) -> None:
+    """Say what each GGUF file is and show its key facts.
+
+    A text model shows its architecture, embedding width, context length, layers, heads, vocabulary
+    and tokenizer; a projector shows its projector type(s), computed output width, encoder and
+    tokens per image. Every file shows its tensor count, quantization types and data status
+    (complete, header-only or truncated). Unreadable files are reported on stderr and make the
+    exit code 2; the other files are still shown.
+    """
+    from mmcheck.inspection import inspect_file, info_to_dict
+
+    database = load_database(db)
+    infos = []
+    failed = False
+    for f in files:
+        try:
+            infos.append(inspect_file(f, database))
+        except GGUFError as e:
+            typer.echo(error_line(str(e), f), err=True)
+            failed = True
+    if fmt == InspectFormat.json:
+        import json
+
+        typer.echo(json.dumps({"schema_version": 1, "files": [info_to_dict(i) for i in infos]}, indent=2))
+    else:
+        from mmcheck.render.inspect_table import render_inspect
+
+        render_inspect(infos)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+
+
+class PairFormat(str, Enum):
+    """Output formats of ``pair`` and ``lint``."""
+
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    junit = "junit"
+    auto = "auto"
+
+
+FailOnChoice = Enum("FailOnChoice", {v: v for v in ("mismatch", "likely-garbage", "unknown", "warning")}, type=str)  # type: ignore[misc]
+
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option("--select", help="Only these rules (codes, prefixes like MM5, or names). Repeatable.", metavar="RULE"),
+]
+IgnoreOption = Annotated[
+    list[str] | None, typer.Option("--ignore", help="Skip these rules (codes, prefixes or names). Repeatable.", metavar="RULE")
+]
+FormatOption = Annotated[
+    PairFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (people), json (scripts), sarif (code scanning), github (annotations), junit; "
+        "auto = github under GitHub Actions, else table. Env: MMCHECK_FORMAT.",
+        envvar="MMCHECK_FORMAT",
+    ),
+]
+FailOnOption = Annotated[
+    FailOnChoice | None,  # type: ignore[valid-type]
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 from this verdict on: mismatch, likely-garbage (default), unknown, or warning (any warning).",
+    ),
+]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.", metavar="FILE")]
+IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore configuration files.")]
+
+
+def _settings(isolated: bool) -> Any:
+    from mmcheck.config import Config, find_config, load_config
+
+    return Config() if isolated else load_config(find_config())
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+    else:
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as e:
+            raise MMCheckError(f"cannot write {output}: {e.strerror or e}") from None
+
+
+def _resolve_format(fmt: PairFormat | None, cfg: Any) -> str:
+    name = fmt.value if fmt is not None else (cfg.format or "table")
+    if name == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "table"
+    return str(name)
+
+
+@app.command()
+def pair(
+    model: Annotated[Path, typer.Argument(help="The text model GGUF (either order works).", metavar="MODEL")],
+    mmproj: Annotated[Path, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
+    fmt: FormatOption = None,
+    fail_on: FailOnOption = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when the verdict fails (errors still exit 2).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict word.")] = False,
+    smoke: Annotated[bool | None, typer.Option("--smoke/--no-smoke", help="Run the projection smoke test (default: on).")] = None,
+    strict_roles: Annotated[bool, typer.Option("--strict-roles", help="The first file must be the text model, as a runtime's -m.")] = False,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    ctx_size: Annotated[int | None, typer.Option("--ctx-size", "-c", help="The context size you run with (default: the model's).")] = None,
+    ubatch_size: Annotated[int | None, typer.Option("--ubatch-size", "-ub", help="Your micro-batch size (llama.cpp default 512).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Your batch size (llama.cpp default 2048).")] = None,
+    output: OutputOption = None,
+    isolated: IsolatedOption = False,
+    db: DbOption = None,
+) -> None:
+    """Check that MMPROJ fits MODEL: match, unknown, likely-garbage or mismatch.
+
+    \b
+    match           the projector fits and is known to be made for this model (or its base)
+    unknown         widths fit, nothing contradicts, but nothing confirms either
+    likely-garbage  it will load, but the output will be nonsense (another lineage)
+    mismatch        the runtime will refuse the pair or crash
+
+    \b
+    Exit codes: 0 verdict better than --fail-on, 1 at or worse, 2 unreadable input or usage error.
+    Examples:
+      mmcheck pair model.gguf mmproj.gguf
+      mmcheck pair model.gguf mmproj.gguf --format json --no-smoke
+      mmcheck pair model.gguf mmproj.gguf --fail-on unknown --quiet
+    """
+    from mmcheck.pair import check_pair
+    from mmcheck.rules import Options
+    from mmcheck.verdict import FailOn
+
+    cfg = _settings(isolated)
+    database = load_database(db or (Path(cfg.db) if cfg.db else None))
+    options = Options(
+        ctx_size=ctx_size or cfg.ctx_size,
+        batch_size=batch_size or cfg.batch_size or 2048,
+        ubatch_size=ubatch_size or cfg.ubatch_size or 512,
+        runtime=cfg.runtime,
+        runtime_version=cfg.runtime_version,
+    )
+    run_smoke = smoke if smoke is not None else (cfg.smoke if cfg.smoke is not None else True)
+    report = check_pair(
+        model,
+        mmproj,
+        smoke=run_smoke,
+        strict_roles=strict_roles,
+        db=database,
+        options=options,
+        select=select or cfg.select or None,
+        ignore=(ignore or []) + cfg.ignore or None,
+    )
+    if report.error is not None:
+        raise typer.Exit(_report_error(report))
+    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    _render_pair(report, _resolve_format(fmt, cfg), quiet=quiet, output=output)
+    if report.fails(threshold) and not exit_zero:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _report_error(report: Any) -> int:
+    typer.echo(error_line(report.error, report.error_path), err=True)
+    return EXIT_ERROR
+
+
+def _render_pair(report: Any, fmt: str, *, quiet: bool, output: Path | None) -> None:
+    if fmt == "json":
+        import json
+
+        _emit(json.dumps(report.to_dict(), indent=2), output)
+    elif fmt == "table":
+        from mmcheck.render.pair_table import render_report
+
+        if output is not None:
+            import contextlib
+            import io
+
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                render_report(report, quiet=quiet)
+            _emit(buf.getvalue().rstrip("\n"), output)
+        else:
+            render_report(report, quiet=quiet)
+    else:
+        from mmcheck.render import formats
+
+        _emit(formats.render([report], fmt), output)
+
+
+@app.command()
+def lint(
+    files: Annotated[list[Path], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
+    fmt: FormatOption = None,
+    fail_on: FailOnOption = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail.")] = False,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    output: OutputOption = None,
+    isolated: IsolatedOption = False,
+    db: DbOption = None,
+) -> None:
+    """Check single files: a projector's type, required keys and tensors, layer chaining,
+    quantization, declared vs actual width, legacy flags; a text model's vocabulary vs embedding
+    shape and required keys. Exit codes as for `pair` (default --fail-on likely-garbage)."""
+    import json
+
+    from mmcheck.pair import lint_file
+    from mmcheck.rules import resolve
+    from mmcheck.verdict import FailOn
+
+    cfg = _settings(isolated)
+    database = load_database(db or (Path(cfg.db) if cfg.db else None))
+    rules = resolve(select or cfg.select or None, (ignore or []) + cfg.ignore or None)
+    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    reports = []
+    failed_read = False
+    for f in files:
+        try:
+            reports.append(lint_file(f, db=database, rules=rules))
+        except GGUFError as e:
+            typer.echo(error_line(str(e), f), err=True)
+            failed_read = True
+    name = _resolve_format(fmt, cfg)
+    if name == "json":
+        _emit(json.dumps({"schema_version": 1, "files": [_lint_dict(r) for r in reports]}, indent=2), output)
+    elif name == "table":
+        for r in reports:
+            typer.echo(f"{r.model_path}: {len(r.findings)} finding(s)")
+            for fd in r.findings:
+                typer.echo(f"  {fd.rule} {fd.severity.value:7} {fd.message}" + (f" — {fd.hint}" if fd.hint else ""))
+    else:
+        from mmcheck.render import formats
+
+        _emit(formats.render(reports, name), output)
+    if failed_read:
+        raise typer.Exit(EXIT_ERROR)
+    if not exit_zero and any(r.fails(threshold) for r in reports):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _lint_dict(r: Any) -> dict[str, Any]:
+    return {"path": r.model_path, "verdict": r.verdict.value, "findings": [f.to_dict() for f in r.findings]}
+
+
+@app.command()
+def rules(
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,
+) -> None:
+    """List every rule: code, name, severity, verdict effect and documentation."""
+    import json
+
+    from mmcheck.rules import RULES
+
+    if fmt == InspectFormat.json:
+        doc = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": r.severity.value,
+                "effect": r.effect,
+                "scope": r.scope,
+                "summary": r.summary,
+                "why": r.why,
+                "fix": r.fix,
+            }
+            for r in RULES.values()
+        ]
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    for r in RULES.values():
+        effect = f" -> {r.effect}" if r.effect else ""
+        typer.echo(f"{r.code}  {r.name}  [{r.severity.value}{effect}]")
+        typer.echo(f"    {r.summary}")
+        if r.fix:
+            typer.echo(f"    fix: {r.fix}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising (also the console-script entry)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="mmcheck", standalone_mode=False)
+    except MMCheckError as e:
+        print(error_line(str(e)), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mmcheck: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK if argv is not None else _quiet_broken_pipe()
+    except Exception as e:  # click's usage errors, and anything we did not foresee
+        show = getattr(e, "show", None)
+        if callable(show) and hasattr(e, "exit_code"):  # a click UsageError/ClickException
+            show()
+            code = int(e.exit_code)
+            return EXIT_ERROR if code not in (0,) else code
+        if type(e).__name__ == "Abort":
+            print("mmcheck: aborted", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"mmcheck: internal error: {type(e).__name__}: {e} (please report this)", file=sys.stderr)
+        return EXIT_ERROR
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _quiet_broken_pipe() -> int:
+    # The reader of our output went away (``mmcheck ... | head``): stop quietly.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    return EXIT_OK

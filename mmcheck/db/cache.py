@@ -1,0 +1,157 @@
+"""A JSON cache of the parsed and validated database.
+
+Parsing YAML costs more than the rest of a ``mmcheck pair`` run (``import yaml`` alone is
+~25 ms), so a validated DB is stored as JSON under the cache directory, keyed by a SHA-256 over
+the relative paths and bytes of every YAML file (and :data:`FORMAT`, bumped whenever the model
+or the schema changes). A hit rebuilds the dataclasses from JSON without importing ``yaml``.
+Every cache failure (unwritable directory, corrupt file) is silent: the DB is then parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from mmcheck.db.model import (
+    CompatDB,
+    Encoder,
+    Family,
+    FamilyVariant,
+    Lineage,
+    Marker,
+    MergeRule,
+    ProjectorType,
+    Runtime,
+    RuntimeVersion,
+    TokenRule,
+    WidthRule,
+)
+
+#: Bump when the JSON layout, the model classes or the validation rules change.
+FORMAT = "mmcheck-db-cache/1"
+
+
+def cache_dir() -> Path:
+    """``$MMCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmcheck``, else ``~/.cache/mmcheck``."""
+    override = os.environ.get("MMCHECK_CACHE_DIR")
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mmcheck"
+
+
+def cache_path(digest: str) -> Path:
+    """The cache file for a DB whose content hash is ``digest``."""
+    return cache_dir() / f"db-{digest}.json"
+
+
+def read(digest: str, root: Path) -> CompatDB | None:
+    """The cached DB for ``digest``, or ``None`` on a miss or any problem with the file."""
+    try:
+        with open(cache_path(digest), "rb") as fh:
+            data = json.loads(fh.read())
+        if data.get("format") != FORMAT or data.get("digest") != digest:
+            return None
+        return from_json(data, root)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write(digest: str, db: CompatDB) -> None:
+    """Store ``db`` atomically; silently do nothing if the cache directory is not writable."""
+    import tempfile  # write path only
+
+    try:
+        directory = cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(to_json(db, digest), ensure_ascii=False, separators=(",", ":"))
+        fd, tmp = tempfile.mkstemp(prefix=".db-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+            os.replace(tmp, cache_path(digest))
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def to_json(db: CompatDB, digest: str) -> dict[str, Any]:
+    """A JSON-serialisable dict of ``db`` (the root path is not stored)."""
+    return {
+        "format": FORMAT,
+        "digest": digest,
+        "revision": db.revision,
+        "projector_types": [asdict(t) for t in db.projector_types.values()],
+        "lineages": [asdict(x) for x in db.lineages.values()],
+        "families": [asdict(f) for f in db.families.values()],
+        "runtimes": [asdict(r) for r in db.runtimes.values()],
+    }
+
+
+def from_json(data: dict[str, Any], root: Path) -> CompatDB:
+    """Rebuild a :class:`CompatDB` from :func:`to_json` output."""
+    types = [_projector_type(d) for d in data["projector_types"]]
+    lineages = [_lineage(d) for d in data["lineages"]]
+    families = [_family(d) for d in data["families"]]
+    runtimes = [_runtime(d) for d in data["runtimes"]]
+    return CompatDB(
+        root=root,
+        projector_types={t.id: t for t in types},
+        lineages={x.id: x for x in lineages},
+        families={f.id: f for f in families},
+        runtimes={r.id: r for r in runtimes},
+        revision=data["revision"],
+    )
+
+
+def _projector_type(d: dict[str, Any]) -> ProjectorType:
+    merge = d["merge"]
+    return ProjectorType(
+        id=d["id"],
+        modality=d["modality"],
+        width=WidthRule(**d["width"]),
+        tokens=TokenRule(**d["tokens"]),
+        merge=None if merge is None else MergeRule(keys=tuple(merge["keys"]), default=merge["default"]),
+        text_architectures=tuple(d["text_architectures"]),
+        rope=d["rope"],
+        markers=tuple(Marker(**m) for m in d["markers"]),
+        baked_embeddings=tuple(d["baked_embeddings"]),
+        required_keys=tuple(d["required_keys"]),
+        required_tensors=tuple(d["required_tensors"]),
+        hazards=tuple(d["hazards"]),
+        non_causal=d["non_causal"],
+        remap=dict(d["remap"]),
+        min_runtime=dict(d["min_runtime"]),
+        notes=d["notes"],
+        source=d["source"],
+        confidence=d["confidence"],
+    )
+
+
+def _lineage(d: dict[str, Any]) -> Lineage:
+    d = dict(d)
+    d["tokenizer_fingerprints"] = tuple(d["tokenizer_fingerprints"])
+    d["name_patterns"] = tuple(d["name_patterns"])
+    return Lineage(**d)
+
+
+def _family(d: dict[str, Any]) -> Family:
+    d = dict(d)
+    d["projector_types"] = tuple(d["projector_types"])
+    d["encoder"] = None if d["encoder"] is None else Encoder(**d["encoder"])
+    d["variants"] = tuple(
+        FamilyVariant(**{**v, "text_name_patterns": tuple(v["text_name_patterns"])}) for v in d["variants"]
+    )
+    return Family(**d)
+
+
+def _runtime(d: dict[str, Any]) -> Runtime:
+    d = dict(d)
+    d["versions"] = tuple(RuntimeVersion(**{**v, "adds": tuple(v["adds"])}) for v in d["versions"])
+    return Runtime(**d)

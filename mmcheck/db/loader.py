@@ -1,0 +1,158 @@
+"""Find, read, validate and cache the compatibility database.
+
+``load_db()`` is on the hot path of every command: it hashes the YAML files, and on a cache
+hit (:mod:`mmcheck.db.cache`) rebuilds the DB from JSON without importing ``yaml``, ``ast`` or
+the schema. On a miss it parses every file, validates it (:mod:`mmcheck.db.schema`), raises
+on the first error and otherwise stores the result in the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from mmcheck.db import cache
+from mmcheck.db.model import CompatDB, Family, Lineage, ProjectorType, Runtime
+from mmcheck.errors import DBError
+
+__all__ = ["db_files", "default_db_path", "load_db", "validate_db"]
+
+PROJECTOR_TYPES = "projector_types.yaml"
+LINEAGES = "lineages.yaml"
+RUNTIMES = "runtimes.yaml"
+FAMILIES = "families"
+KIND_OF = {PROJECTOR_TYPES: "type", LINEAGES: "lineage", RUNTIMES: "runtime"}
+
+
+def default_db_path() -> Path:
+    """``mmcheck/compat_db/`` inside an installed package, else the repository's ``compat_db/``."""
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "compat_db"
+    return packaged if packaged.is_dir() else here.parents[2] / "compat_db"
+
+
+def _root(path: str | Path | None) -> Path:
+    root = default_db_path() if path is None else Path(path)
+    if not root.is_dir():
+        raise DBError(f"compatibility database directory not found: {root}")
+    if not (root / PROJECTOR_TYPES).is_file():
+        raise DBError(f"not a compatibility database: {root} has no {PROJECTOR_TYPES}")
+    return root
+
+
+def db_files(root: Path) -> list[str]:
+    """The DB's YAML files, relative to ``root`` (POSIX separators), in load order."""
+    names = [n for n in (PROJECTOR_TYPES, LINEAGES, RUNTIMES) if (root / n).is_file()]
+    fam = root / FAMILIES
+    if fam.is_dir():
+        names += sorted(f"{FAMILIES}/{p.name}" for p in fam.iterdir() if p.name.endswith(".yaml") and p.is_file())
+    return names
+
+
+def _read_all(root: Path) -> dict[str, bytes]:
+    out = {}
+    for name in db_files(root):
+        try:
+            out[name] = (root / name).read_bytes()
+        except OSError as exc:
+            raise DBError(f"cannot read: {exc.strerror}", file=name) from None
+    return out
+
+
+def _digest(contents: dict[str, bytes]) -> str:
+    h = hashlib.sha256(cache.FORMAT.encode())
+    for name, data in contents.items():
+        h.update(b"\0%d:%s\0%d:" % (len(name.encode()), name.encode(), len(data)))
+        h.update(data)
+    return h.hexdigest()
+
+
+def load_db(path: str | Path | None = None) -> CompatDB:
+    """Load the compatibility database at ``path`` (default: :func:`default_db_path`).
+
+    Uses the JSON cache when the YAML files are unchanged. Raises :class:`DBError`: the error
+    itself when there is one, else one that gives the count and the first error's place.
+    """
+    root = _root(path)
+    contents = _read_all(root)
+    digest = _digest(contents)
+    hit = cache.read(digest, root)
+    if hit is not None:
+        return hit
+    db, errors = _parse(root, contents)
+    if errors:
+        if len(errors) == 1:
+            raise errors[0]
+        first = errors[0]
+        raise DBError(
+            f"{len(errors)} errors in the compatibility database; first: {first.message}"
+            " (run `mmcheck db validate` for all)",
+            file=first.file,
+            line=first.line,
+        )
+    cache.write(digest, db)
+    return db
+
+
+def validate_db(path: str | Path | None = None) -> list[DBError]:
+    """Every error of the database at ``path`` (empty when it is valid). Never uses the cache."""
+    try:
+        root = _root(path)
+        contents = _read_all(root)
+    except DBError as exc:
+        return [exc]
+    return _parse(root, contents)[1]
+
+
+def _parse(root: Path, contents: dict[str, bytes]) -> tuple[CompatDB, list[DBError]]:
+    from mmcheck.db import schema
+    from mmcheck.db.checks import Ctx
+    from mmcheck.db.nodes import Node, compose
+
+    reg = schema.Registry()
+    broken: set[str] = set()  # kinds whose file is malformed or empty
+    ctxs: dict[str, Ctx] = {}
+    errors: list[DBError] = []
+
+    def tree(name: str) -> tuple[Ctx, Node | None, bool]:
+        """Compose one file; the flag is False when its YAML is malformed."""
+        ctx = ctxs[name] = Ctx(name)
+        node, errs = compose(contents[name], name)
+        ctx.errors.extend(errs)
+        if node is None:
+            broken.add(KIND_OF.get(name, "family"))
+        return ctx, node, not (errs and node is None)
+
+    # Projector types and runtimes first: later files refer to them.
+    revision: str = ""
+    types: list[ProjectorType] = []
+    ctx, node, ok = tree(PROJECTOR_TYPES)
+    if ok:
+        revision, types = schema.read_projector_types(ctx, node, reg)
+    runtimes: list[Runtime] = []
+    if RUNTIMES in contents:
+        ctx, node, ok = tree(RUNTIMES)
+        runtimes = schema.read_runtimes(ctx, node, reg) if ok else []
+    lineages: list[Lineage] = []
+    if LINEAGES in contents:
+        ctx, node, ok = tree(LINEAGES)
+        lineages = schema.read_lineages(ctx, node, reg) if ok else []
+    families: list[Family] = []
+    for name in contents:
+        if name.startswith(f"{FAMILIES}/"):
+            ctx, node, ok = tree(name)
+            fam = schema.read_family(ctx, node, reg, Path(name).stem) if ok else None
+            if fam is not None:
+                families.append(fam)
+    schema.check_refs(reg, ctxs, broken)
+    for name in contents:
+        errors.extend(sorted(ctxs[name].errors, key=lambda e: e.line or 0))
+    db = CompatDB(
+        root=root,
+        projector_types={t.id: t for t in types},
+        lineages={x.id: x for x in lineages},
+        families={f.id: f for f in families},
+        runtimes={r.id: r for r in runtimes},
+        revision=revision,
+    )
+    return db, errors

@@ -1,0 +1,243 @@
+"""The typed, immutable view of the compatibility database (``compat_db/``).
+
+Every class mirrors one entry kind of ``docs/compat-db.md``. Values nobody has confirmed are
+``None`` (never zero). Sequences are tuples so that every object is hashable and immutable.
+The loader (:mod:`mmcheck.db.loader`) is the only place that builds these from YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "CompatDB",
+    "Confidence",
+    "Encoder",
+    "Family",
+    "FamilyVariant",
+    "Lineage",
+    "Marker",
+    "MarkerKind",
+    "MergeRule",
+    "Modality",
+    "NonCausal",
+    "ProjectorType",
+    "Runtime",
+    "RuntimeVersion",
+    "TokenRule",
+    "WidthKind",
+    "WidthRule",
+]
+
+Modality = Literal["vision", "audio", "gen_audio"]
+WidthKind = Literal["tensor", "tensor_times_deepstack", "feature_layers_times_projection_dim", "none"]
+TokensPer = Literal["image", "tile", "clip"]
+MarkerKind = Literal["T", "L", "E"]
+Confidence = Literal["confirmed", "reported", "inferred"]
+FinetunesWork = Literal["yes", "no", "unknown"]
+NonCausal = bool | Literal["conditional"]
+
+
+@dataclass(frozen=True)
+class WidthRule:
+    """How llama.cpp's ``clip_n_mmproj_embd()`` computes a projector's output width.
+
+    ``kind``: ``tensor`` (``tensor``'s ``ne[dim]``), ``tensor_times_deepstack`` (that times
+    ``1 + number of deepstack layers``), ``feature_layers_times_projection_dim`` (metadata only)
+    or ``none`` (no width case: llama.cpp aborts). ``optional`` means llama.cpp loads the tensor
+    as optional and dereferences it unchecked (missing => crash). ``fallback_key`` is the
+    metadata key older builds used instead of the tensor.
+    """
+
+    kind: WidthKind
+    tensor: str | None = None
+    dim: int | None = None
+    optional: bool = False
+    fallback_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    """Tokens one image, tile or audio clip becomes (``per``).
+
+    ``expr`` is integer arithmetic over ``image_size``, ``patch_size``, ``merge`` and
+    ``query_num`` (see :mod:`mmcheck.db.expr`), or ``None`` when there is no closed formula;
+    ``note`` then carries the rule in words. ``min``/``max`` are the type's clamp, when it has one.
+    """
+
+    expr: str | None = None
+    min: int | None = None
+    max: int | None = None
+    per: TokensPer = "image"
+    note: str = ""
+
+    def count(self, variables: dict[str, int]) -> int | None:
+        """Evaluate ``expr`` with ``variables``.
+
+        Returns ``None`` when there is no expression, a variable it needs is missing, or it
+        divides by zero. The result is not clamped to ``min``/``max``.
+        """
+        if self.expr is None:
+            return None
+        from mmcheck.db import expr as _expr  # lazy: keeps ``ast`` off the cache-hit path
+
+        try:
+            return _expr.evaluate(self.expr, variables)
+        except (_expr.UnknownVariableError, ZeroDivisionError):
+            return None
+
+
+@dataclass(frozen=True)
+class MergeRule:
+    """Where the merge factor ``m`` comes from: the first present key in ``keys``, else
+    ``default`` (``None``: llama.cpp requires the key or the default is unknown)."""
+
+    keys: tuple[str, ...] = ()
+    default: int | None = None
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A string the runtime looks up in the text vocabulary.
+
+    ``kind``: ``T`` special token (parse_special), ``L`` rendered-piece lookup, ``E`` an
+    embedding baked into the mmproj (``text`` is then a tensor name).
+    """
+
+    text: str
+    kind: MarkerKind
+
+
+@dataclass(frozen=True)
+class ProjectorType:
+    """One ``clip.projector_type`` string llama.cpp knows, and what it implies."""
+
+    id: str
+    modality: Modality
+    width: WidthRule
+    tokens: TokenRule
+    merge: MergeRule | None = None
+    text_architectures: tuple[str, ...] = ()
+    rope: Literal["mrope", "imrope"] | None = None
+    markers: tuple[Marker, ...] = ()
+    baked_embeddings: tuple[str, ...] = ()
+    required_keys: tuple[str, ...] = ()
+    required_tensors: tuple[str, ...] = ()
+    hazards: tuple[str, ...] = ()
+    non_causal: NonCausal = False
+    remap: dict[str, str] = field(default_factory=dict)
+    min_runtime: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+    source: str = ""
+    confidence: Confidence = "confirmed"
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """A base text model that fine-tunes descend from, with its shape fingerprint."""
+
+    id: str
+    name: str
+    architecture: str
+    n_embd: int | None = None
+    n_layer: int | None = None
+    n_head: int | None = None
+    n_head_kv: int | None = None
+    n_ff: int | None = None
+    vocab_size: int | None = None
+    rope_freq_base: float | None = None
+    tokenizer_model: str | None = None
+    tokenizer_pre: str | None = None
+    tokenizer_fingerprints: tuple[str, ...] = ()
+    name_patterns: tuple[str, ...] = ()
+    distinguish: str = ""
+    source: str = ""
+    confidence: Confidence = "confirmed"
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class FamilyVariant:
+    """One size of a family: the lineage it was trained with and what its projector implies."""
+
+    id: str
+    size_label: str | None = None
+    lineage: str | None = None
+    output_width: int | None = None
+    tokens_per_image: int | None = None
+    context_length: int | None = None
+    text_name_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """The vision (or audio) encoder signature of a family; every field may be unknown."""
+
+    name: str | None = None
+    embedding_length: int | None = None
+    block_count: int | None = None
+    image_size: int | None = None
+    patch_size: int | None = None
+    head_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Family:
+    """One projector recipe and the text models it was trained with."""
+
+    id: str
+    name: str
+    projector_types: tuple[str, ...]
+    encoder: Encoder | None = None
+    variants: tuple[FamilyVariant, ...] = ()
+    finetunes_work: FinetunesWork = "unknown"
+    finetunes_note: str = ""
+    notes: str = ""
+    source: str = ""
+    confidence: Confidence = "confirmed"
+
+
+@dataclass(frozen=True)
+class RuntimeVersion:
+    """A runtime version (or a dated change without a version) and the projector types it adds."""
+
+    version: str | None
+    date: str | None = None
+    adds: tuple[str, ...] = ()
+    source: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A program that loads mmproj files (llama.cpp and the runtimes built on it)."""
+
+    id: str
+    name: str
+    versions: tuple[RuntimeVersion, ...] = ()
+    source: str = ""
+    confidence: Confidence = "confirmed"
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class CompatDB:
+    """The whole database. ``revision`` is the llama.cpp commit the projector table was
+    derived from (``llama_cpp_revision`` in ``projector_types.yaml``)."""
+
+    root: Path
+    projector_types: dict[str, ProjectorType]
+    lineages: dict[str, Lineage]
+    families: dict[str, Family]
+    runtimes: dict[str, Runtime]
+    revision: str
+
+    def projector_type(self, id: str) -> ProjectorType | None:
+        """The projector type with this ``clip.projector_type`` string, or ``None``."""
+        return self.projector_types.get(id)
+
+    def families_for_type(self, type_id: str) -> list[Family]:
+        """Families whose projector uses ``type_id``, in database order."""
+        return [f for f in self.families.values() if type_id in f.projector_types]

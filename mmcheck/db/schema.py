@@ -1,0 +1,518 @@
+"""The schema of ``compat_db/`` (docs/compat-db.md), as hand-written validation.
+
+Each ``read_*`` function takes the line-annotated tree of one file, records every error in
+the file's :class:`~mmcheck.db.checks.Ctx` and returns the valid entries. Ids are registered in
+a :class:`Registry` (duplicates are errors) and references to other entries are collected as
+:class:`Ref` so that :func:`check_refs` can resolve them once every file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmcheck.db import checks as c
+from mmcheck.db import expr as _expr
+from mmcheck.db.checks import Ctx, Invalid, Obj
+from mmcheck.db.model import (
+    Encoder,
+    Family,
+    FamilyVariant,
+    Lineage,
+    Marker,
+    MergeRule,
+    ProjectorType,
+    Runtime,
+    RuntimeVersion,
+    TokenRule,
+    WidthRule,
+)
+from mmcheck.db.nodes import Node
+
+SCHEMA_VERSION = 1
+MODALITIES = ("vision", "audio", "gen_audio")
+CONFIDENCES = ("confirmed", "reported", "inferred")
+WIDTH_KINDS = ("tensor", "tensor_times_deepstack", "feature_layers_times_projection_dim", "none")
+TENSOR_KINDS = ("tensor", "tensor_times_deepstack")
+YES_NO = {True: "yes", False: "no"}  # YAML 1.1 reads a bare yes/no as a boolean
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference from one entry to another (``kind``: type, lineage or runtime)."""
+
+    kind: str
+    target: str
+    file: str
+    line: int
+    label: str
+
+
+@dataclass
+class Registry:
+    """Ids seen so far, per kind, with where they were first defined; and pending refs."""
+
+    seen: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)
+    refs: list[Ref] = field(default_factory=list)
+
+    def register(self, ctx: Ctx, kind: str, id: str, line: int) -> bool:
+        """Record ``id``; report a duplicate and return False if it was seen before."""
+        table = self.seen.setdefault(kind, {})
+        if id in table:
+            first_file, first_line = table[id]
+            ctx.error(f"duplicate {kind} id {id!r} (first defined at {first_file}:{first_line})", line)
+            return False
+        table[id] = (ctx.file, line)
+        return True
+
+    def ref(self, ctx: Ctx, kind: str, target: str, line: int, label: str) -> None:
+        """Note that ``target`` must exist among the ``kind`` ids."""
+        self.refs.append(Ref(kind, target, ctx.file, line, label))
+
+
+def check_refs(reg: Registry, ctx_for: dict[str, Ctx], skip: Collection[str] = ()) -> None:
+    """Report every reference whose target id was never defined.
+
+    ``skip``: kinds whose defining file could not be read at all (malformed or empty); their
+    references are not checked, so one broken file gives one error, not dozens.
+    """
+    for ref in reg.refs:
+        if ref.kind in skip:
+            continue
+        table = reg.seen.get(ref.kind, {})
+        if ref.target not in table:
+            where = {"type": "projector_types.yaml", "lineage": "lineages.yaml", "runtime": "runtimes.yaml"}[ref.kind]
+            ctx_for[ref.file].error(
+                f"{ref.label}: unknown {ref.kind} {ref.target!r} (not defined in {where})", ref.line
+            )
+
+
+def _top(ctx: Ctx, root: Node | None, list_key: str, extra: tuple[str, ...] = ()) -> Obj | None:
+    """Check a file's top-level mapping and its ``schema_version``."""
+    if root is None:
+        ctx.error("file is empty", 1)
+        return None
+    top = Obj(ctx, root, "top level", ("schema_version", list_key, *extra))
+    top.get("schema_version", c.integer(SCHEMA_VERSION, SCHEMA_VERSION), required=True)
+    return top
+
+
+def _entries(top: Obj, key: str) -> list[Node]:
+    nodes = top.get(key, _nodelist, required=True, default=())
+    return list(nodes)
+
+
+def _nodelist(node: Node, label: str) -> tuple[Node, ...]:
+    if not isinstance(node.value, list):
+        raise Invalid(f"{label} must be a list, got {node.kind}", node.line)
+    return tuple(node.value)
+
+
+def _label(kind: str, node: Node) -> str:
+    """``kind 'id'`` for messages, using the entry's id when it has a readable one."""
+    if isinstance(node.value, dict):
+        id_node = node.value.get("id")
+        if id_node is not None and isinstance(id_node.value, str):
+            return f"{kind} {id_node.value!r}"
+    return kind
+
+
+def _head(ctx: Ctx, reg: Registry, obj: Obj, kind: str) -> str | None:
+    """Read and register an entry's ``id``."""
+    id_: str | None = obj.get("id", c.ident, required=True)
+    if id_ is not None and not reg.register(ctx, kind, id_, obj.line("id")):
+        obj.failed = True
+    return id_
+
+
+def _provenance(obj: Obj) -> dict[str, Any]:
+    return {
+        "source": obj.get("source", c.nonempty, required=True, default=""),
+        "confidence": obj.get("confidence", c.enum(*CONFIDENCES), required=True, default="inferred"),
+    }
+
+
+# --- projector_types.yaml -------------------------------------------------------------------
+
+_TYPE_KEYS = (
+    "id",
+    "modality",
+    "width",
+    "tokens",
+    "merge",
+    "text_architectures",
+    "rope",
+    "markers",
+    "baked_embeddings",
+    "required_keys",
+    "required_tensors",
+    "hazards",
+    "non_causal",
+    "remap",
+    "min_runtime",
+    "notes",
+    "source",
+    "confidence",
+)
+
+
+def read_projector_types(ctx: Ctx, root: Node | None, reg: Registry) -> tuple[str, list[ProjectorType]]:
+    """Validate ``projector_types.yaml``; return (llama_cpp_revision, valid types)."""
+    top = _top(ctx, root, "types", ("llama_cpp_revision",))
+    if top is None:
+        return "", []
+    revision = top.get("llama_cpp_revision", c.nonempty, required=True, default="")
+    out = []
+    for node in _entries(top, "types"):
+        t = _projector_type(ctx, node, reg)
+        if t is not None:
+            out.append(t)
+    return revision, out
+
+
+def _projector_type(ctx: Ctx, node: Node, reg: Registry) -> ProjectorType | None:
+    obj = Obj(ctx, node, _label("type", node), _TYPE_KEYS)
+    id_ = _head(ctx, reg, obj, "type")
+    width = _sub(obj, "width", _width, required=True)
+    tokens = _sub(obj, "tokens", _tokens, required=True)
+    merge = _sub(obj, "merge", _merge)
+    markers = obj.get("markers", c.listof(_marker_checker(ctx, obj.label)), default=())
+    baked = obj.get("baked_embeddings", c.listof(c.nonempty, unique=True), default=())
+    remap = obj.get("remap", c.strmap(c.enum(*MODALITIES), c.ident), default={})
+    min_runtime = obj.get("min_runtime", c.strmap(c.ident, c.nonempty), default={})
+    for modality, target in (remap or {}).items():
+        reg.ref(ctx, "type", target, obj.fields["remap"].line, f"{obj.label}: remap.{modality}")
+    for runtime in min_runtime or {}:
+        reg.ref(
+            ctx,
+            "runtime",
+            runtime,
+            obj.fields["min_runtime"].key_lines.get(runtime, 0) or obj.line("min_runtime"),
+            f"{obj.label}: min_runtime",
+        )
+    baked_set = set(baked or ())
+    for i, m in enumerate(markers or ()):
+        if m.kind == "E" and m.text not in baked_set:
+            obj.failed = True
+            ctx.error(
+                f"{obj.label}: E marker {m.text!r} is not listed in baked_embeddings",
+                obj.fields["markers"].value[i].line,
+            )
+    values = dict(
+        modality=obj.get("modality", c.enum(*MODALITIES), required=True),
+        text_architectures=obj.get("text_architectures", c.listof(c.nonempty, unique=True), default=()),
+        rope=obj.get("rope", c.nullable(c.enum("mrope", "imrope"))),
+        required_keys=obj.get("required_keys", c.listof(_clip_key, unique=True), default=()),
+        required_tensors=obj.get("required_tensors", c.listof(c.nonempty, unique=True), default=()),
+        hazards=obj.get("hazards", c.listof(c.nonempty), default=()),
+        non_causal=obj.get("non_causal", _non_causal, default=False),
+        notes=obj.get("notes", c.text, default=""),
+        **_provenance(obj),
+    )
+    if obj.failed or id_ is None or width is None or tokens is None:
+        return None
+    return ProjectorType(
+        id=id_,
+        width=width,
+        tokens=tokens,
+        merge=merge,
+        markers=markers,
+        baked_embeddings=baked,
+        remap=remap,
+        min_runtime=min_runtime,
+        **values,
+    )
+
+
+def _sub(obj: Obj, key: str, reader: Any, required: bool = False) -> Any:
+    """Read a nested mapping with ``reader(obj_ctx, node, label)``; None if absent/invalid."""
+    if key not in obj.fields:
+        if required:
+            obj.get(key, c.string, required=True)
+        return None
+    node = obj.fields[key]
+    if node.value is None and not required:
+        return None
+    before = len(obj.ctx.errors)
+    value = reader(obj.ctx, node, f"{obj.label}: {key}")
+    if len(obj.ctx.errors) > before:
+        obj.failed = True
+        return None
+    return value
+
+
+def _width(ctx: Ctx, node: Node, label: str) -> WidthRule | None:
+    obj = Obj(ctx, node, label, ("kind", "tensor", "dim", "optional", "fallback_key"))
+    kind = obj.get("kind", c.enum(*WIDTH_KINDS), required=True)
+    tensor = obj.get("tensor", c.nullable(c.nonempty))
+    dim = obj.get("dim", c.nullable(c.integer(0, 3)))
+    optional = obj.get("optional", c.boolean, default=False)
+    fallback = obj.get("fallback_key", c.nullable(_clip_key))
+    if kind in TENSOR_KINDS:
+        for key in ("tensor", "dim"):
+            if key not in obj.fields or obj.fields[key].value is None:
+                obj.failed = True
+                ctx.error(f"{label}: kind {kind!r} needs a {key!r}", obj.line(key))
+    elif kind is not None and (tensor is not None or dim is not None):
+        obj.failed = True
+        ctx.error(f"{label}: kind {kind!r} takes no tensor/dim", obj.line("tensor"))
+    if obj.failed or kind is None:
+        return None
+    return WidthRule(kind=kind, tensor=tensor, dim=dim, optional=optional, fallback_key=fallback)
+
+
+def _expression(node: Node, label: str) -> str:
+    value = c.nonempty(node, label)
+    try:
+        _expr.parse(value)
+    except _expr.ExprError as exc:
+        raise Invalid(f"{label}: {exc}", node.line) from None
+    return value
+
+
+def _tokens(ctx: Ctx, node: Node, label: str) -> TokenRule | None:
+    obj = Obj(ctx, node, label, ("expr", "min", "max", "per", "note"))
+    rule = TokenRule(
+        expr=obj.get("expr", c.nullable(_expression)),
+        min=obj.get("min", c.nullable(c.integer(0))),
+        max=obj.get("max", c.nullable(c.integer(0))),
+        per=obj.get("per", c.enum("image", "tile", "clip"), default="image"),
+        note=obj.get("note", c.text, default=""),
+    )
+    if rule.min is not None and rule.max is not None and rule.min > rule.max:
+        obj.failed = True
+        ctx.error(f"{label}: min {rule.min} is greater than max {rule.max}", obj.line("min"))
+    return None if obj.failed else rule
+
+
+def _merge(ctx: Ctx, node: Node, label: str) -> MergeRule | None:
+    obj = Obj(ctx, node, label, ("keys", "default"))
+    rule = MergeRule(
+        keys=obj.get("keys", c.listof(_clip_key, unique=True), required=True, default=()),
+        default=obj.get("default", c.nullable(c.integer(1))),
+    )
+    return None if obj.failed else rule
+
+
+def _marker_checker(ctx: Ctx, owner: str) -> c.Checker:
+    def check(node: Node, label: str) -> Marker:
+        obj = Obj(ctx, node, label, ("text", "kind"))
+        text = obj.get("text", c.literal, required=True)
+        kind = obj.get("kind", c.enum("T", "L", "E"), required=True)
+        if obj.failed:
+            raise c.Reported
+        return Marker(text=text, kind=kind)
+
+    return check
+
+
+def _clip_key(node: Node, label: str) -> str:
+    value = c.nonempty(node, label)
+    if not value.startswith("clip."):
+        raise Invalid(f"{label}: {value!r} is not an mmproj key (must start with 'clip.')", node.line)
+    return value
+
+
+def _non_causal(node: Node, label: str) -> bool | str:
+    if isinstance(node.value, bool):
+        return node.value
+    value: str = c.enum("conditional")(node, label)
+    return value
+
+
+# --- lineages.yaml --------------------------------------------------------------------------
+
+_LINEAGE_KEYS = (
+    "id",
+    "name",
+    "architecture",
+    "n_embd",
+    "n_layer",
+    "n_head",
+    "n_head_kv",
+    "n_ff",
+    "vocab_size",
+    "rope_freq_base",
+    "tokenizer_model",
+    "tokenizer_pre",
+    "tokenizer_fingerprints",
+    "name_patterns",
+    "distinguish",
+    "source",
+    "confidence",
+    "notes",
+)
+
+
+def read_lineages(ctx: Ctx, root: Node | None, reg: Registry) -> list[Lineage]:
+    """Validate ``lineages.yaml``; return the valid lineages."""
+    top = _top(ctx, root, "lineages")
+    if top is None:
+        return []
+    out = []
+    for node in _entries(top, "lineages"):
+        obj = Obj(ctx, node, _label("lineage", node), _LINEAGE_KEYS)
+        id_ = _head(ctx, reg, obj, "lineage")
+        count = c.nullable(c.integer(1))
+        values = dict(
+            name=obj.get("name", c.nonempty, required=True),
+            architecture=obj.get("architecture", c.nonempty, required=True),
+            **{k: obj.get(k, count) for k in ("n_embd", "n_layer", "n_head", "n_head_kv", "n_ff", "vocab_size")},
+            rope_freq_base=obj.get("rope_freq_base", c.nullable(c.number)),
+            tokenizer_model=obj.get("tokenizer_model", c.nullable(c.string)),
+            tokenizer_pre=obj.get("tokenizer_pre", c.nullable(c.string)),
+            tokenizer_fingerprints=obj.get("tokenizer_fingerprints", c.listof(c.nonempty), default=()),
+            name_patterns=obj.get("name_patterns", c.listof(c.regex), default=()),
+            distinguish=obj.get("distinguish", c.text, default=""),
+            notes=obj.get("notes", c.text, default=""),
+            **_provenance(obj),
+        )
+        if not obj.failed and id_ is not None:
+            out.append(Lineage(id=id_, **values))
+    return out
+
+
+# --- families/*.yaml ------------------------------------------------------------------------
+
+_FAMILY_KEYS = (
+    "id",
+    "name",
+    "projector_types",
+    "encoder",
+    "variants",
+    "finetunes_work",
+    "finetunes_note",
+    "notes",
+    "source",
+    "confidence",
+)
+_VARIANT_KEYS = (
+    "id",
+    "size_label",
+    "lineage",
+    "output_width",
+    "tokens_per_image",
+    "context_length",
+    "text_name_patterns",
+)
+_ENCODER_KEYS = ("name", "embedding_length", "block_count", "image_size", "patch_size", "head_count")
+
+
+def read_family(ctx: Ctx, root: Node | None, reg: Registry, stem: str) -> Family | None:
+    """Validate one ``families/<stem>.yaml``; the family id must equal ``stem``."""
+    top = _top(ctx, root, "family")
+    if top is None:
+        return None
+    if "family" not in top.fields:
+        top.get("family", c.string, required=True)
+        return None
+    obj = Obj(ctx, top.fields["family"], _label("family", top.fields["family"]), _FAMILY_KEYS)
+    id_ = _head(ctx, reg, obj, "family")
+    if id_ is not None and id_ != stem:
+        obj.failed = True
+        ctx.error(f"{obj.label}: file must be named families/{id_}.yaml (is {stem}.yaml)", obj.line("id"))
+    types = obj.get("projector_types", c.listof(c.ident, unique=True), required=True, default=())
+    if "projector_types" in obj.fields and isinstance(obj.fields["projector_types"].value, list):
+        for i, type_id in enumerate(types):
+            reg.ref(
+                ctx, "type", type_id, obj.fields["projector_types"].value[i].line, f"{obj.label}: projector_types[{i}]"
+            )
+    if obj.fields.get("projector_types", Node(None, 0)).value == []:
+        obj.failed = True
+        ctx.error(f"{obj.label}: projector_types must not be empty", obj.line("projector_types"))
+    encoder = _sub(obj, "encoder", _encoder)
+    variants = obj.get("variants", c.listof(_variant_checker(ctx, reg)), required=True, default=())
+    values = dict(
+        name=obj.get("name", c.nonempty, required=True),
+        finetunes_work=obj.get("finetunes_work", c.enum("yes", "no", "unknown", bools=YES_NO), default="unknown"),
+        finetunes_note=obj.get("finetunes_note", c.text, default=""),
+        notes=obj.get("notes", c.text, default=""),
+        **_provenance(obj),
+    )
+    if obj.failed or id_ is None:
+        return None
+    return Family(id=id_, projector_types=types, encoder=encoder, variants=variants, **values)
+
+
+def _encoder(ctx: Ctx, node: Node, label: str) -> Encoder | None:
+    obj = Obj(ctx, node, label, _ENCODER_KEYS)
+    count = c.nullable(c.integer(1))
+    enc = Encoder(name=obj.get("name", c.nullable(c.nonempty)), **{k: obj.get(k, count) for k in _ENCODER_KEYS[1:]})
+    return None if obj.failed else enc
+
+
+def _variant_checker(ctx: Ctx, reg: Registry) -> c.Checker:
+    def check(node: Node, label: str) -> FamilyVariant:
+        obj = Obj(ctx, node, f"{label} ({_label('variant', node)})", _VARIANT_KEYS)
+        id_ = _head(ctx, reg, obj, "variant")
+        count = c.nullable(c.integer(1))
+        lineage = obj.get("lineage", c.nullable(c.ident), required=True)
+        if lineage is not None:
+            reg.ref(ctx, "lineage", lineage, obj.line("lineage"), f"{obj.label}: lineage")
+        variant = FamilyVariant(
+            id=id_ or "",
+            size_label=obj.get("size_label", c.nullable(c.nonempty)),
+            lineage=lineage,
+            output_width=obj.get("output_width", count),
+            tokens_per_image=obj.get("tokens_per_image", count),
+            context_length=obj.get("context_length", count),
+            text_name_patterns=obj.get("text_name_patterns", c.listof(c.regex), default=()),
+        )
+        if obj.failed or id_ is None:
+            raise c.Reported
+        return variant
+
+    return check
+
+
+# --- runtimes.yaml --------------------------------------------------------------------------
+
+_RUNTIME_KEYS = ("id", "name", "versions", "source", "confidence", "notes")
+_VERSION_KEYS = ("version", "date", "adds", "source", "notes")
+
+
+def read_runtimes(ctx: Ctx, root: Node | None, reg: Registry) -> list[Runtime]:
+    """Validate ``runtimes.yaml``; return the valid runtimes."""
+    top = _top(ctx, root, "runtimes")
+    if top is None:
+        return []
+    out = []
+    for node in _entries(top, "runtimes"):
+        obj = Obj(ctx, node, _label("runtime", node), _RUNTIME_KEYS)
+        id_ = _head(ctx, reg, obj, "runtime")
+        values = dict(
+            name=obj.get("name", c.nonempty, required=True),
+            versions=obj.get("versions", c.listof(_version_checker(ctx, reg)), default=()),
+            notes=obj.get("notes", c.text, default=""),
+            **_provenance(obj),
+        )
+        if not obj.failed and id_ is not None:
+            out.append(Runtime(id=id_, **values))
+    return out
+
+
+def _version_checker(ctx: Ctx, reg: Registry) -> c.Checker:
+    def check(node: Node, label: str) -> RuntimeVersion:
+        obj = Obj(ctx, node, label, _VERSION_KEYS)
+        version = obj.get("version", c.nullable(c.nonempty))
+        date = obj.get("date", c.nullable(c.date))
+        if version is None and date is None and not obj.failed:
+            obj.failed = True
+            ctx.error(f"{label}: needs a version or a date (quote versions such as '1.101')", obj.line())
+        adds = obj.get("adds", c.listof(c.ident, unique=True), default=())
+        if "adds" in obj.fields and isinstance(obj.fields["adds"].value, list):
+            for i, type_id in enumerate(adds):
+                reg.ref(ctx, "type", type_id, obj.fields["adds"].value[i].line, f"{label}: adds")
+        rv = RuntimeVersion(
+            version=version,
+            date=date,
+            adds=adds,
+            source=obj.get("source", c.nonempty, required=True, default=""),
+            notes=obj.get("notes", c.text, default=""),
+        )
+        if obj.failed:
+            raise c.Reported
+        return rv
+
+    return check

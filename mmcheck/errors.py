@@ -1,0 +1,51 @@
+"""The exceptions mmcheck raises. Every one of them maps to exit code 2 in the CLI."""
+
+from __future__ import annotations
+
+
+class MMCheckError(Exception):
+    """Base class: something mmcheck cannot work with (bad input, bad config, bad database)."""
+
+
+class GGUFError(MMCheckError):
+    """A file is not a readable GGUF file.
+
+    ``offset`` is the byte offset where the problem was found (``None`` when it concerns the
+    whole file, e.g. a directory or an empty file) and ``key`` the metadata key or tensor name
+    being read, when there is one.
+    """
+
+    def __init__(self, message: str, *, offset: int | None = None, key: str | None = None) -> None:
+        self.message = message
+        self.offset = offset
+        self.key = key
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = []
+        if self.offset is not None:
+            where.append(f"at byte {self.offset}")
+        if self.key is not None:
+            where.append(f"in {self.key!r}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class DBError(MMCheckError):
+    """An entry of the compatibility database is invalid. ``file:line: message``."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        if self.file is None:
+            return self.message
+        if self.line is None:
+            return f"{self.file}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ConfigError(MMCheckError):
+    """The user's configuration ([tool.mmcheck], command-line options) is invalid."""

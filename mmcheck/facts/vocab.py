@@ -1,0 +1,80 @@
+"""Marker-token lookup and the tokenizer fingerprint, on the lazy token arrays of a header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from mmcheck.header import GGUFArray, GGUFHeader
+
+
+class TokenType(IntEnum):
+    """``tokenizer.ggml.token_type`` values."""
+
+    UNDEFINED = 0
+    NORMAL = 1
+    UNKNOWN = 2
+    CONTROL = 3
+    USER_DEFINED = 4
+    UNUSED = 5
+    BYTE = 6
+
+
+#: Token types llama.cpp's special-token cache treats as one token when parsing with
+#: ``parse_special=true`` (domain.md §4.2, marker kind T).
+SPECIAL_TYPES = frozenset({TokenType.CONTROL, TokenType.USER_DEFINED, TokenType.UNKNOWN})
+
+# How tokenizers render a newline: SPM byte fallback, GPT-2 byte-level BPE.
+_RENDERINGS = {"\n": ("\n", "<0x0A>", "\u010a"), "\n\n": ("\n\n", "\u010a\u010a")}
+
+
+@dataclass(frozen=True)
+class TokenHit:
+    """A token found in the vocabulary: its id, the piece that matched and its token type."""
+
+    index: int
+    piece: str
+    token_type: int | None
+
+    @property
+    def is_special(self) -> bool:
+        """Whether llama.cpp will parse the text as this single token (CONTROL/USER_DEFINED/UNKNOWN)."""
+        return self.token_type in SPECIAL_TYPES
+
+
+class Vocab:
+    """The vocabulary of a text model, looked up without decoding the whole token list."""
+
+    def __init__(self, tokens: GGUFArray, token_types: GGUFArray | None) -> None:
+        self.tokens = tokens
+        self.token_types = token_types
+        self._fingerprint: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def find(self, text: str) -> TokenHit | None:
+        """The token whose piece is ``text`` (or its rendered form, e.g. ``\\n`` as ``<0x0A>``)."""
+        for piece in _RENDERINGS.get(text, (text,)):
+            index = self.tokens.index_of(piece)
+            if index is not None:
+                ttype = None
+                if self.token_types is not None and index < len(self.token_types):
+                    ttype = int(self.token_types[index])
+                return TokenHit(index, piece, ttype)
+        return None
+
+    def fingerprint(self) -> str:
+        """A stable hash of the token list (computed once, on first use)."""
+        if self._fingerprint is None:
+            self._fingerprint = "sha256:" + self.tokens.sha256()[:32]
+        return self._fingerprint
+
+
+def vocab_of(header: GGUFHeader) -> Vocab | None:
+    """The vocabulary of a header, or None when it has no string token list."""
+    tokens = header.get_array("tokenizer.ggml.tokens")
+    if tokens is None or tokens.element_type.name != "STRING":
+        return None
+    types = header.get_array("tokenizer.ggml.token_type")
+    return Vocab(tokens, types if types is not None and types.element_type.name != "STRING" else None)

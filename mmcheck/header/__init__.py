@@ -1,0 +1,18 @@
+"""Reading GGUF headers without numpy or gguf: ``read_header(path) -> GGUFHeader``."""
+
+from mmcheck.header.arrays import GGUFArray
+from mmcheck.header.model import DataStatus, GGUFHeader, SplitInfo, TensorInfo
+from mmcheck.header.reader import read_header
+from mmcheck.header.types import GGML_TYPES, GGMLType, ValueType
+
+__all__ = [
+    "GGML_TYPES",
+    "DataStatus",
+    "GGMLType",
+    "GGUFArray",
+    "GGUFHeader",
+    "SplitInfo",
+    "TensorInfo",
+    "ValueType",
+    "read_header",
+]

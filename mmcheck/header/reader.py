@@ -1,0 +1,381 @@
+"""A streaming, bounds-checked GGUF header reader.
+
+It reads magic, version, the key/value section and the tensor infos, and never touches tensor
+data. Fixed-width arrays are skipped with one multiplication, string arrays are walked by their
+length prefixes without decoding (see ``arrays.py``). Every count and length a header claims is
+checked against the bytes actually present *before* anything is allocated for it, so a hostile
+header fails fast in bounded memory. The file is opened read-only and memory-mapped; at the end
+only the header bytes are kept (copied), and the file is closed.
+
+Rules mirror ggml's reader (``ggml/src/gguf.cpp``) where it refuses a file, so a file mmcheck
+accepts is one llama.cpp can parse; see docs/reader.md for the list.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import struct
+from pathlib import Path
+from typing import Any
+
+from mmcheck.errors import GGUFError
+from mmcheck.header.arrays import CHECKPOINT_EVERY, GGUFArray, HeaderBytes
+from mmcheck.header.model import DataStatus, GGUFHeader, SplitInfo, TensorInfo
+from mmcheck.header.sniff import describe_non_gguf
+from mmcheck.header.types import GGML_TYPES, SCALAR_FORMATS, ValueType
+
+GGUF_MAGIC = b"GGUF"
+DEFAULT_ALIGNMENT = 32
+MAX_DIMS = 4
+MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64 including the terminating NUL
+
+# Smallest possible encodings, used to reject absurd counts before looping over them.
+_MIN_KV_BYTES = 8 + 1 + 4 + 1  # key length, a 1-byte key, value type, a 1-byte value
+_MIN_TENSOR_INFO_BYTES = 8 + 1 + 4 + 4 + 8  # name length, 1-byte name, n_dims, type, offset
+_MIN_ELEMENT_BYTES = {ValueType.STRING: 8, ValueType.ARRAY: 12}
+
+
+def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
+    """Read the header of a GGUF file: metadata, tensor infos, data offset and data status.
+
+    Raises ``GGUFError`` (with the byte offset and key where it applies) for anything that is not
+    a well-formed GGUF v2/v3 header. Never reads tensor data and never writes to the file.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise GGUFError("no such file") from None
+    except OSError as e:
+        raise GGUFError(f"cannot read: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise GGUFError("is a directory, not a GGUF file")
+    if not stat.S_ISREG(st.st_mode):
+        raise GGUFError("not a regular file")
+    size = st.st_size
+    if size == 0:
+        raise GGUFError("empty file (0 bytes), not a GGUF file")
+    try:
+        with open(p, "rb") as f:
+            try:
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError) as e:
+                raise GGUFError(f"cannot memory-map the file: {e}") from None
+            try:
+                return _parse(p, mm, size)
+            finally:
+                mm.close()
+    except PermissionError:
+        raise GGUFError("permission denied") from None
+    except IsADirectoryError:
+        raise GGUFError("is a directory, not a GGUF file") from None
+
+
+class _Cursor:
+    """Reads primitive values from the buffer, checking bounds and naming what it reads."""
+
+    __slots__ = ("buf", "data", "pos", "size", "order", "key")
+
+    def __init__(self, buf: HeaderBytes, size: int, order: str) -> None:
+        self.buf = buf
+        self.data = buf.data
+        self.pos = 0
+        self.size = size
+        self.order = order
+        self.key: str | None = None
+
+    def need(self, n: int, what: str) -> None:
+        if self.pos + n > self.size:
+            raise GGUFError(
+                f"file ends at byte {self.size} while reading {what} ({n} bytes needed)",
+                offset=self.pos,
+                key=self.key,
+            )
+
+    def scalar(self, fmt: str, size: int, what: str) -> Any:
+        self.need(size, what)
+        value = struct.unpack_from(self.order + fmt, self.data, self.pos)[0]
+        self.pos += size
+        return value
+
+    def u32(self, what: str) -> int:
+        return int(self.scalar("I", 4, what))
+
+    def u64(self, what: str) -> int:
+        return int(self.scalar("Q", 8, what))
+
+    def string(self, what: str) -> str:
+        start = self.pos
+        n = self.u64(f"the length of {what}")
+        if n > self.size - self.pos:
+            raise GGUFError(
+                f"{what} claims {n} bytes but only {self.size - self.pos} remain in the file",
+                offset=start,
+                key=self.key,
+            )
+        raw = bytes(self.data[self.pos : self.pos + n])
+        self.pos += n
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise GGUFError(f"{what} is not valid UTF-8 ({e.reason})", offset=start, key=self.key) from None
+
+
+def _parse(path: Path, mm: mmap.mmap, size: int) -> GGUFHeader:
+    magic = bytes(mm[:4])
+    if magic != GGUF_MAGIC:
+        raise GGUFError(describe_non_gguf(bytes(mm[:512]), size), offset=0)
+    if size < 8:
+        raise GGUFError(f"file ends at byte {size} inside the GGUF version field", offset=4)
+    version_le = struct.unpack_from("<I", mm, 4)[0]
+    order = "<"
+    version = version_le
+    if version_le & 0xFFFF == 0 and version_le != 0:
+        # A big-endian file read on a little-endian host: ggml refuses it, gguf-py swaps.
+        order = ">"
+        version = struct.unpack_from(">I", mm, 4)[0]
+    if version == 1:
+        raise GGUFError("GGUF version 1 is no longer supported (llama.cpp refuses it); re-convert the model", offset=4)
+    if version == 0:
+        raise GGUFError("bad GGUF version 0", offset=4)
+    if version > 3:
+        raise GGUFError(f"GGUF version {version} is newer than mmcheck supports (2 and 3)", offset=4)
+
+    buf = HeaderBytes(mm)
+    cur = _Cursor(buf, size, order)
+    cur.pos = 8
+    n_tensors = cur.u64("the tensor count")
+    n_kv = cur.u64("the key/value count")
+    if n_kv * _MIN_KV_BYTES > size - cur.pos:
+        raise GGUFError(
+            f"header claims {n_kv} key/value pairs, which cannot fit in the {size - cur.pos} bytes after it",
+            offset=16,
+        )
+    if n_tensors * _MIN_TENSOR_INFO_BYTES > size - cur.pos:
+        raise GGUFError(
+            f"header claims {n_tensors} tensors, which cannot fit in the {size - cur.pos} bytes after it",
+            offset=8,
+        )
+
+    metadata: dict[str, Any] = {}
+    value_types: dict[str, ValueType] = {}
+    key_offsets: dict[str, int] = {}
+    warnings: list[str] = []
+    for i in range(n_kv):
+        key_start = cur.pos
+        cur.key = None
+        key = cur.string(f"the name of key #{i}")
+        if not key:
+            raise GGUFError(f"key #{i} has an empty name", offset=key_start)
+        if key in metadata:
+            raise GGUFError(f"duplicate key {key!r}", offset=key_start, key=key)
+        cur.key = key
+        type_pos = cur.pos
+        vtype = _value_type(cur.u32("the value type"), type_pos, key)
+        metadata[key] = _read_value(cur, vtype, warnings)
+        value_types[key] = vtype
+        key_offsets[key] = key_start
+    cur.key = None
+
+    alignment = DEFAULT_ALIGNMENT
+    if "general.alignment" in metadata:
+        a = metadata["general.alignment"]
+        if value_types["general.alignment"] != ValueType.UINT32:
+            raise GGUFError(
+                f"general.alignment must be UINT32, found {value_types['general.alignment'].name}",
+                offset=key_offsets["general.alignment"],
+                key="general.alignment",
+            )
+        if a == 0 or a & (a - 1):
+            raise GGUFError(
+                f"alignment {a} is not a power of 2", offset=key_offsets["general.alignment"], key="general.alignment"
+            )
+        alignment = a
+
+    tensors: dict[str, TensorInfo] = {}
+    expected_offset = 0
+    for i in range(n_tensors):
+        info_start = cur.pos
+        cur.key = None
+        name = cur.string(f"the name of tensor #{i}")
+        cur.key = name
+        if len(name.encode()) > MAX_TENSOR_NAME:
+            raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=info_start, key=name)
+        if name in tensors:
+            raise GGUFError(f"duplicate tensor name {name!r}", offset=info_start, key=name)
+        n_dims = cur.u32("the number of dimensions")
+        if n_dims > MAX_DIMS:
+            raise GGUFError(f"tensor has {n_dims} dimensions (at most {MAX_DIMS})", offset=cur.pos - 4, key=name)
+        cur.need(8 * n_dims, "the tensor shape")
+        shape = struct.unpack_from(f"{order}{n_dims}Q", buf.data, cur.pos)
+        cur.pos += 8 * n_dims
+        type_pos = cur.pos
+        ggml_type = cur.u32("the tensor type")
+        offset = cur.u64("the tensor data offset")
+        gt = GGML_TYPES.get(ggml_type)
+        if gt is None:
+            raise GGUFError(
+                f"tensor has unknown ggml type {ggml_type} (a newer format than mmcheck knows?)",
+                offset=type_pos,
+                key=name,
+            )
+        n_elements = 1
+        for ne in shape:
+            n_elements *= ne
+        if n_elements >= 1 << 63:
+            raise GGUFError(f"tensor shape {list(shape)} overflows 64 bits", offset=info_start, key=name)
+        if shape and shape[0] % gt.block_size:
+            raise GGUFError(
+                f"tensor has {shape[0]} elements per row, not a multiple of {gt.name}'s block size {gt.block_size}",
+                offset=info_start,
+                key=name,
+            )
+        nbytes = n_elements // gt.block_size * gt.type_size
+        if offset != expected_offset:
+            raise GGUFError(
+                f"tensor data offset is {offset}, expected {expected_offset} (tensors must be contiguous and in order)",
+                offset=type_pos + 4,
+                key=name,
+            )
+        expected_offset += _pad(nbytes, alignment)
+        tensors[name] = TensorInfo(name, tuple(shape), ggml_type, offset, nbytes, info_start)
+    header_end = cur.pos
+    data_offset = _pad(header_end, alignment)
+
+    if n_tensors == 0:
+        data_end = header_end  # ggml never seeks to the data section of a tensor-less file
+    else:
+        last = next(reversed(tensors.values()))
+        data_end = data_offset + last.offset + last.nbytes
+    if size >= data_end:
+        status = DataStatus.COMPLETE
+    elif size <= data_offset:
+        status = DataStatus.HEADER_ONLY
+    else:
+        status = DataStatus.TRUNCATED
+
+    buf.data = bytes(mm[:header_end])  # keep the header, let the file go
+    return GGUFHeader(
+        path=path,
+        version=version,
+        byte_order="little" if order == "<" else "big",
+        metadata=metadata,
+        value_types=value_types,
+        key_offsets=key_offsets,
+        tensors=tensors,
+        alignment=alignment,
+        header_size=header_end,
+        data_offset=data_offset,
+        data_size=data_end - data_offset if n_tensors else 0,
+        file_size=size,
+        data_status=status,
+        split=_split_info(metadata),
+        warnings=tuple(warnings),
+    )
+
+
+def _pad(n: int, alignment: int) -> int:
+    return (n + alignment - 1) // alignment * alignment
+
+
+def _value_type(raw: int, offset: int, key: str) -> ValueType:
+    try:
+        return ValueType(raw)
+    except ValueError:
+        raise GGUFError(f"unknown value type {raw}", offset=offset, key=key) from None
+
+
+def _read_value(cur: _Cursor, vtype: ValueType, warnings: list[str]) -> Any:
+    if vtype == ValueType.STRING:
+        return cur.string("a string value")
+    if vtype == ValueType.ARRAY:
+        array, cur.pos = parse_array_at(cur.buf, cur.pos, cur.order, cur.key or "", cur.size)
+        if array.element_type == ValueType.ARRAY:
+            warnings.append(f"{cur.key}: nested array (allowed by the spec, refused by ggml)")
+        return array
+    fmt, size = SCALAR_FORMATS[vtype]
+    return cur.scalar(fmt, size, f"a {vtype.name} value")
+
+
+def parse_array_at(buf: HeaderBytes, pos: int, order: str, key: str, size: int) -> tuple[GGUFArray, int]:
+    """Parse the array whose type field starts at ``pos``; return it and the offset after it."""
+    data = buf.data
+    if pos + 12 > size:
+        raise GGUFError(f"file ends at byte {size} inside an array header", offset=pos, key=key)
+    raw_type, count = struct.unpack_from(order + "IQ", data, pos)
+    etype = _value_type(raw_type, pos, key)
+    start = pos + 12
+    remaining = size - start
+    min_size = _MIN_ELEMENT_BYTES.get(etype) or SCALAR_FORMATS[etype][1]
+    if count * min_size > remaining:
+        raise GGUFError(
+            f"array claims {count} {etype.name} elements (at least {count * min_size} bytes) "
+            f"but only {remaining} bytes remain in the file",
+            offset=pos + 4,
+            key=key,
+        )
+    if etype == ValueType.STRING:
+        end, checkpoints = _walk_strings(data, start, count, size, order, key)
+        return GGUFArray(etype, count, start, end, buf, order, key, checkpoints), end
+    if etype == ValueType.ARRAY:
+        end = start
+        for _ in range(count):
+            _, end = parse_array_at(buf, end, order, key, size)
+        return GGUFArray(etype, count, start, end, buf, order, key), end
+    end = start + count * SCALAR_FORMATS[etype][1]
+    return GGUFArray(etype, count, start, end, buf, order, key), end
+
+
+def _walk_strings(data: Any, start: int, count: int, size: int, order: str, key: str) -> tuple[int, list[int]]:
+    """Skip ``count`` strings; return the end offset and checkpoints. The hot loop of the reader."""
+    unpack = struct.Struct(order + "Q").unpack_from
+    checkpoints: list[int] = []
+    pos = start
+    remaining = count
+    try:
+        while remaining:
+            checkpoints.append(pos)
+            chunk = CHECKPOINT_EVERY if remaining > CHECKPOINT_EVERY else remaining
+            for _ in range(chunk):
+                pos += 8 + unpack(data, pos)[0]
+            remaining -= chunk
+    except (struct.error, OverflowError):  # a length prefix pointed past the end (or past 2**63)
+        pos = size + 1
+    if pos > size:
+        _locate_bad_string(data, start, count, size, order, key)
+    return pos, checkpoints
+
+
+def _locate_bad_string(data: Any, start: int, count: int, size: int, order: str, key: str) -> None:
+    """Slow path: find which element of a string array runs past the end, and raise."""
+    pos = start
+    for i in range(count):
+        if pos + 8 > size:
+            raise GGUFError(f"file ends inside the length of string element {i}", offset=pos, key=key)
+        n = struct.unpack_from(order + "Q", data, pos)[0]
+        if pos + 8 + n > size:
+            raise GGUFError(
+                f"string element {i} claims {n} bytes but only {size - pos - 8} remain in the file",
+                offset=pos,
+                key=key,
+            )
+        pos += 8 + n
+    raise AssertionError("unreachable: string walk overflowed but every element fits")  # pragma: no cover
+
+
+def _split_info(metadata: dict[str, Any]) -> SplitInfo | None:
+    count = metadata.get("split.count")
+    if not isinstance(count, int) or isinstance(count, bool):
+        return None
+    no = metadata.get("split.no")
+    tensors = metadata.get("split.tensors.count")
+    return SplitInfo(
+        index=no if isinstance(no, int) else 0,
+        count=count,
+        tensors_count=tensors if isinstance(tensors, int) else None,
+    )
+
+
+__all__ = ["parse_array_at", "read_header"]

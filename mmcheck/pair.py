@@ -1,0 +1,183 @@
+"""Check a text model and a projector together: the library behind ``mmcheck pair``.
+
+``check_pair`` never prints and never exits: it returns a ``Report``. With ``raise_errors=False``
+(the default) unreadable files become a report carrying the error instead of an exception, so a
+launcher can call it before starting its runtime without a try/except.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmcheck.db import CompatDB, load_db
+from mmcheck.errors import GGUFError, MMCheckError
+from mmcheck.facts.classify import FileKind
+from mmcheck.inspection import FileInfo, inspect_file, info_to_dict
+from mmcheck.rules import Context, Finding, Options, Rule, resolve
+from mmcheck.verdict import FailOn, Verdict, decide, fails
+
+PathLike = str | os.PathLike[str]
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Report:
+    """The result of checking one pair (or one file, for ``lint``)."""
+
+    verdict: Verdict
+    findings: list[Finding]
+    model_path: str
+    mmproj_path: str | None
+    model: FileInfo | None = None
+    mmproj: FileInfo | None = None
+    smoke: Any = None  # SmokeResult, or None when the smoke test was not run
+    smoke_requested: bool = True
+    error: str | None = None  # set when a file could not be read; verdict is then MISMATCH
+    error_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when a runtime can use the pair as intended (verdict match or unknown, no error)."""
+        return self.error is None and self.verdict in (Verdict.MATCH, Verdict.UNKNOWN)
+
+    def fails(self, fail_on: FailOn = FailOn.likely_garbage) -> bool:
+        """Whether this report should make a CI job fail under ``fail_on``."""
+        return self.error is not None or fails(self.verdict, self.findings, fail_on)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``mmcheck pair --format json`` (schema: docs/json.md)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "verdict": self.verdict.value,
+            "model": _file_dict(self.model, self.model_path),
+            "mmproj": _file_dict(self.mmproj, self.mmproj_path),
+            "findings": [f.to_dict() for f in self.findings],
+            "smoke": self.smoke_dict(),
+            "error": None if self.error is None else {"path": self.error_path, "message": self.error},
+        }
+
+    def smoke_dict(self) -> dict[str, Any]:
+        """The ``smoke`` object: status, reason and (when it ran) the numbers."""
+        if self.smoke is not None:
+            return dict(self.smoke.to_dict())
+        reason = "disabled (--no-smoke)" if not self.smoke_requested else "not run: the pair failed earlier checks"
+        return {"status": "skipped", "reason": reason}
+
+
+def _file_dict(info: FileInfo | None, path: str | None) -> dict[str, Any] | None:
+    if info is None:
+        return None if path is None else {"path": path}
+    return info_to_dict(info)
+
+
+def assign_roles(a: FileInfo, b: FileInfo | None, *, strict: bool) -> dict[str, Any]:
+    """Decide which file is the text model and which the projector.
+
+    Returns the ``Context`` fields: model, mmproj, role_notes, swapped_strict, other_text, unusable.
+    """
+    out: dict[str, Any] = {"model": None, "mmproj": None, "role_notes": [], "unusable": []}
+    files = [f for f in (a, b) if f is not None]
+    usable = [f for f in files if f.kind in (FileKind.TEXT_MODEL, FileKind.PROJECTOR)]
+    out["unusable"] = [f for f in files if f not in usable]
+    texts = [f for f in usable if f.kind == FileKind.TEXT_MODEL]
+    projs = [f for f in usable if f.kind == FileKind.PROJECTOR]
+    if texts:
+        out["model"] = texts[0]
+    if projs:
+        out["mmproj"] = projs[0] if texts or len(projs) < 2 else None
+    if len(texts) == 2:
+        out["other_text"] = str(texts[1].path)
+    if b is not None and a.kind == FileKind.PROJECTOR and b.kind == FileKind.TEXT_MODEL:
+        if strict:
+            out["swapped_strict"] = True
+        else:
+            out["role_notes"].append(f"{a.path} is the projector and {b.path} the text model (given in reverse order)")
+    return out
+
+
+def check_pair(
+    model: PathLike,
+    mmproj: PathLike,
+    *,
+    smoke: bool = True,
+    strict_roles: bool = True,
+    db: CompatDB | PathLike | None = None,
+    options: Options | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    raise_errors: bool = False,
+) -> Report:
+    """Check whether ``mmproj`` fits ``model``; never raises on bad files unless ``raise_errors``.
+
+    ``strict_roles=True`` (the default for this API and ``mmcheck exec``) treats the arguments as the
+    runtime will: a projector passed as ``model`` is a mismatch. ``mmcheck pair`` uses
+    ``strict_roles=False`` and accepts the files in either order.
+    """
+    database = db if isinstance(db, CompatDB) else load_db(db)
+    infos: list[FileInfo] = []
+    for path in (model, mmproj):
+        try:
+            infos.append(inspect_file(path, database))
+        except GGUFError as e:
+            if raise_errors:
+                raise
+            return Report(
+                Verdict.MISMATCH, [], str(model), str(mmproj), error=str(e), error_path=str(path),
+                smoke_requested=smoke,
+            )  # fmt: skip
+    rules = resolve(select, ignore)
+    return evaluate(infos[0], infos[1], database, rules, options or Options(), smoke=smoke, strict=strict_roles)
+
+
+def evaluate(
+    a: FileInfo,
+    b: FileInfo | None,
+    db: CompatDB,
+    rules: list[Rule],
+    options: Options,
+    *,
+    smoke: bool,
+    strict: bool,
+) -> Report:
+    """Run the rules on two analysed files (or one, for ``lint``) and decide the verdict."""
+    roles = assign_roles(a, b, strict=strict)
+    ctx = Context(db=db, options=options, **roles)
+    if b is None:
+        # lint: only single-file rules, on whatever the one file is
+        scopes = {"text"} if a.kind == FileKind.TEXT_MODEL else {"projector"}
+        findings = [f for r in rules if r.scope in scopes for f in r.run(ctx)]
+        return Report(decide(findings), findings, str(a.path), None, ctx.model, ctx.mmproj, smoke_requested=False)
+    findings = [f for r in rules if not r.code.startswith("MM8") for f in r.run(ctx)]
+    pre_smoke = decide(findings)
+    if smoke and ctx.is_pair and pre_smoke != Verdict.MISMATCH:
+        from mmcheck.smoke import run_smoke
+
+        assert ctx.model is not None and ctx.mmproj is not None
+        ctx.smoke = run_smoke(ctx.model, ctx.mmproj)
+        findings += [f for r in rules if r.code.startswith("MM8") for f in r.run(ctx)]
+    model_path = str(ctx.model.path) if ctx.model is not None else str(a.path)
+    mmproj_path = str(ctx.mmproj.path) if ctx.mmproj is not None else (str(b.path) if b else None)
+    if ctx.model is None or ctx.mmproj is None:
+        model_path, mmproj_path = str(a.path), str(b.path)
+    return Report(
+        decide(findings),
+        findings,
+        model_path,
+        mmproj_path,
+        ctx.model if ctx.model is not None else a,
+        ctx.mmproj if ctx.mmproj is not None else b,
+        ctx.smoke,
+        smoke_requested=smoke,
+    )
+
+
+def lint_file(path: PathLike, *, db: CompatDB | None = None, rules: list[Rule] | None = None) -> Report:
+    """Single-file checks (``mmcheck lint``). Raises ``GGUFError`` for unreadable files."""
+    database = db or load_db()
+    info = inspect_file(path, database)
+    return evaluate(info, None, database, rules or resolve(), Options(), smoke=False, strict=False)
+
+
+__all__ = ["MMCheckError", "Report", "check_pair", "evaluate", "lint_file"]

@@ -1,0 +1,1 @@
+"""Output renderers. Each imports rich (or nothing heavy) only when it is used."""

@@ -1,0 +1,102 @@
+"""The human-readable table of ``mmcheck inspect``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mmcheck.inspection import FileInfo, quantization_summary
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, tuple):
+        if len(set(v)) == 1:
+            return f"{v[0]} (×{len(v)} layers)"
+        return f"per layer {min(v)}–{max(v)}"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def info_rows(info: FileInfo) -> list[tuple[str, str]]:
+    """(label, value) rows describing one file."""
+    h = info.header
+    rows: list[tuple[str, str]] = [
+        ("kind", info.modality_label),
+        ("architecture", _fmt(h.architecture)),
+    ]
+    t = info.text
+    if t is not None:
+        rows += [
+            ("name", _fmt(t.name)),
+            ("n_embd", _fmt(t.n_embd) + (f" (n_embd_inp {t.n_embd_inp:,})" if t.n_embd_inp != t.n_embd else "")),
+            ("context length", _fmt(t.context_length)),
+            ("layers", _fmt(t.n_layer)),
+            ("heads / kv heads", f"{_fmt(t.n_head)} / {_fmt(t.n_head_kv)}"),
+            ("feed-forward", _fmt(t.n_ff)),
+            ("vocab", _fmt(t.vocab_size) + (f" (token_embd rows {t.embd_rows:,})" if t.vocab_disagrees else "")),
+            ("tokenizer", f"{_fmt(t.tokenizer_model)} / pre {_fmt(t.tokenizer_pre)}"),
+            ("rope", t.rope_type),
+        ]
+        if t.vocab is not None:
+            rows.append(("tokenizer fingerprint", t.vocab.fingerprint()))
+    p = info.projector
+    if p is not None:
+        rows.append(("name", _fmt(p.name)))
+        if p.legacy_untyped:
+            rows.append(("projector type", f"none (legacy file; tensors suggest {p.inferred_type or '?'})"))
+        for m, tower in p.towers.items():
+            label = tower.type_id or "—"
+            if tower.declared_type and tower.declared_type != tower.type_id:
+                label += f" (declared {tower.declared_type})"
+            if not tower.known and tower.type_id:
+                label += " — unknown to llama.cpp"
+            rows.append((f"{m} projector", label))
+            w = tower.width
+            rows.append((f"{m} output width", f"{w.value:,} from {w.source}" if w.value else f"? ({w.problem})"))
+            if tower.tokens is not None and tower.tokens.typical is not None:
+                tok = f"{tower.tokens.typical:,} per {tower.tokens.per}"
+                if tower.tokens.maximum is not None:
+                    tok += f" (range {_fmt(tower.tokens.minimum)}–{tower.tokens.maximum:,})"
+                rows.append(("tokens", tok))
+        enc = p.encoder
+        if enc is not None:
+            rows += [
+                ("image / patch size", f"{_fmt(enc.image_size)} / {_fmt(enc.patch_size)}"),
+                ("encoder width / layers / heads", f"{_fmt(enc.width)} / {_fmt(enc.n_layer)} / {_fmt(enc.n_head)}"),
+                ("declared projection_dim", _fmt(enc.projection_dim)),
+            ]
+        a = p.audio_encoder
+        if a is not None:
+            rows.append(("audio encoder width / layers", f"{_fmt(a.width)} / {_fmt(a.n_layer)}"))
+    quant = quantization_summary(h)
+    rows += [
+        ("tensors", f"{len(h.tensors):,}"),
+        ("quantization", ", ".join(f"{k}×{v}" for k, v in quant.items()) or "—"),
+        ("data", h.describe_data_status()),
+        ("GGUF", f"v{h.version}, {h.byte_order}-endian, {len(h.metadata)} keys"),
+    ]
+    if h.split is not None:
+        rows.append(("split", f"shard {h.split.index + 1} of {h.split.count}"))
+    for w in h.warnings:
+        rows.append(("warning", w))
+    return rows
+
+
+def render_inspect(infos: list[FileInfo]) -> None:
+    """Print one table per file to stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for info in infos:
+        table = Table(title=str(info.path), title_justify="left", show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for label, value in info_rows(info):
+            table.add_row(label, value)
+        console.print(table)
+        console.print()

@@ -1,0 +1,163 @@
+"""MM0xx — which file is which, and whether each can be loaded at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mmcheck.facts.classify import FileKind
+from mmcheck.header import DataStatus
+from mmcheck.rules.base import Context, Hit, Severity, rule
+
+
+@rule("MM001", "arguments-reordered", severity=Severity.INFO, scope="pair")
+def arguments_reordered(ctx: Context) -> Iterator[Hit]:
+    """The projector was given first; mmcheck swapped the arguments and checked the pair.
+
+    Why: `mmcheck pair` accepts the two files in either order and finds the projector by content.
+    A runtime does not: passing the projector as the model fails (`CLIP cannot be used as main
+    model, use it with --mmproj instead`).
+
+    Fix: Nothing to fix for mmcheck; make sure your launcher passes the projector with --mmproj.
+    """
+    for note in ctx.role_notes:
+        yield Hit(note, "pass the projector with --mmproj and the text model with -m/--model")
+
+
+@rule("MM002", "roles-swapped", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def roles_swapped(ctx: Context) -> Iterator[Hit]:
+    """The file in the model slot is a projector and the file in the projector slot is a text model.
+
+    Why: With roles fixed (`--strict-roles`, `mmcheck exec`, `mmcheck.check_pair`), the runtime gets
+    the files as given: llama.cpp refuses the projector as main model (`CLIP cannot be used as main
+    model`).
+
+    Fix: Swap the two paths.
+    """
+    if ctx.swapped_strict:
+        yield Hit(
+            "the model argument is a projector and the mmproj argument is a text model",
+            "swap them: the text model goes to -m/--model, the projector to --mmproj",
+            file="model",
+        )
+
+
+@rule("MM003", "no-projector", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def no_projector(ctx: Context) -> Iterator[Hit]:
+    """Neither file is a projector.
+
+    Why: A text GGUF in the projector slot fails with `Failed to load CLIP model`; two text models
+    cannot form a pair.
+
+    Fix: Pass the projector file (general.architecture `clip`, often named `mmproj-*.gguf`). A text
+    model repo usually ships it next to the quantized models.
+    """
+    if ctx.mmproj is None and ctx.model is not None and ctx.model.kind == FileKind.TEXT_MODEL:
+        other = ctx.other_text
+        what = f"both files are text models ({other})" if other else "no projector was given"
+        yield Hit(what, "pass a projector (mmproj) GGUF as the second file", file="mmproj")
+
+
+@rule("MM004", "no-text-model", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def no_text_model(ctx: Context) -> Iterator[Hit]:
+    """Neither file is a text model.
+
+    Why: A projector in the model slot fails with `CLIP cannot be used as main model`.
+
+    Fix: Pass the text model (the GGUF whose general.architecture is an LLM such as `llama`).
+    """
+    if ctx.model is None and ctx.mmproj is not None:
+        yield Hit("both files are projectors", "pass the text model GGUF as the first file", file="model")
+
+
+@rule("MM005", "not-a-model-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def not_a_model_file(ctx: Context) -> Iterator[Hit]:
+    """One of the files is neither a text model nor a projector (a LoRA adapter, an imatrix, ...).
+
+    Why: Runtimes cannot use a LoRA adapter or an importance matrix as a model or a projector; a
+    projector registered as an adapter (`ADAPTER` in an Ollama Modelfile) fails to load.
+
+    Fix: Pass the text model and the projector; adapters go to --lora.
+    """
+    for info in ctx.unusable:
+        yield Hit(f"{info.path} is a {info.kind.value}, not a text model or a projector", "check the file paths")
+
+
+@rule("MM006", "truncated-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def truncated_file(ctx: Context) -> Iterator[Hit]:
+    """A file's tensor data ends before the header says it should.
+
+    Why: The runtime fails reading tensor data (`failed to read tensor data binary blob`), typically
+    after an interrupted download.
+
+    Fix: Download the file again and compare its size or sha256 with the published one.
+    """
+    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+        if info is not None and info.header.data_status == DataStatus.TRUNCATED:
+            h = info.header
+            yield Hit(
+                f"{slot} file is {h.describe_data_status()}",
+                f"re-download it: {h.expected_file_size - h.file_size:,} bytes are missing",
+                file=slot,  # type: ignore[arg-type]
+            )
+
+
+@rule("MM007", "header-only-file", severity=Severity.INFO, scope="pair")
+def header_only_file(ctx: Context) -> Iterator[Hit]:
+    """A file holds only its header (no tensor data): the verdict rests on metadata alone.
+
+    Why: Header-only copies are convenient for checks, but no runtime can load them and the
+    projection smoke test cannot run.
+
+    Fix: Nothing, if this is intended; otherwise fetch the full file.
+    """
+    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+        if info is not None and info.header.data_status == DataStatus.HEADER_ONLY and info.header.tensors:
+            yield Hit(f"{slot} file is header-only (no tensor data)", "", file=slot)  # type: ignore[arg-type]
+
+
+@rule("MM008", "not-first-shard", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def not_first_shard(ctx: Context) -> Iterator[Hit]:
+    """A split model was given by a shard other than the first.
+
+    Why: Runtimes open a split model by its first shard (`*-00001-of-0000N.gguf`), which holds the
+    metadata; later shards carry tensors only.
+
+    Fix: Pass the `-00001-of-` shard.
+    """
+    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+        if info is not None and info.header.split is not None and info.header.split.index > 0:
+            s = info.header.split
+            yield Hit(
+                f"{slot} file is shard {s.index + 1} of {s.count}",
+                "pass the first shard (-00001-of-...)",
+                file=slot,  # type: ignore[arg-type]
+            )
+
+
+@rule("MM009", "big-endian-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def big_endian_file(ctx: Context) -> Iterator[Hit]:
+    """A file is big-endian.
+
+    Why: ggml refuses big-endian GGUF files on little-endian hosts (`is there a mismatch between the
+    host and model endianness?`); mmcheck reads them, runtimes on x86/ARM do not.
+
+    Fix: Use the little-endian file (re-convert without --bigendian).
+    """
+    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+        if info is not None and info.header.byte_order == "big":
+            yield Hit(f"{slot} file is big-endian", "re-convert it as little-endian", file=slot)  # type: ignore[arg-type]
+
+
+@rule("MM010", "nested-array", severity=Severity.ERROR, effect="mismatch", scope="pair")
+def nested_array(ctx: Context) -> Iterator[Hit]:
+    """A metadata value is an array of arrays.
+
+    Why: The GGUF spec allows nested arrays but ggml refuses them (`key '%s' has invalid GGUF type 9`).
+
+    Fix: Rewrite the key as a flat array.
+    """
+    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+        if info is not None:
+            for w in info.header.warnings:
+                if "nested array" in w:
+                    yield Hit(f"{slot} file: {w}", "flatten the array", file=slot)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""MM4xx — will the runtime know this projector type at all?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mmcheck.rules.base import Context, Hit, Severity, rule
+
+
+@rule("MM401", "unknown-projector-type", severity=Severity.ERROR, effect="mismatch", scope="projector")
+def unknown_projector_type(ctx: Context) -> Iterator[Hit]:
+    """The projector type is not one llama.cpp knows.
+
+    Why: llama.cpp refuses it (`load_hparams: unknown projector type: X`). The string may come from
+    a fork (`phi3_v`, `locateanything`) or from a llama.cpp newer than the database.
+
+    Fix: Use a runtime that supports the type, or a projector converted by upstream llama.cpp.
+    """
+    if ctx.mmproj is None or ctx.mmproj.projector is None:
+        return
+    for m, tower in ctx.mmproj.projector.towers.items():
+        if tower.declared_type is not None and not tower.known:
+            shown = tower.declared_type or "(empty string)"
+            yield Hit(
+                f"{m} projector type {shown!r} is unknown to llama.cpp {ctx.db.revision}",
+                "it needs a fork or a newer runtime; check `mmcheck db list` for supported types",
+                file="mmproj",
+            )
+
+
+@rule("MM402", "missing-projector-type", severity=Severity.ERROR, effect="mismatch", scope="projector")
+def missing_projector_type(ctx: Context) -> Iterator[Hit]:
+    """The projector has no `clip.projector_type` (a 2023-24 LLaVA-era file), or no encoder flag.
+
+    Why: Current llama.cpp fails with `unknown projector type: ` (empty); builds before 2025 assumed
+    `mlp`, Ollama adds the key on import. A file with neither `clip.has_vision_encoder` nor
+    `clip.has_audio_encoder` fails with `Failed to load CLIP model`.
+
+    Fix: Add the type with gguf-py (`gguf_set_metadata`/`gguf_new_metadata`), e.g. `mlp` for
+    LLaVA-1.5/1.6 files, or download a re-converted projector.
+    """
+    if ctx.mmproj is None or ctx.mmproj.projector is None:
+        return
+    p = ctx.mmproj.projector
+    if not p.has_vision and not p.has_audio:
+        yield Hit("projector declares no encoder (clip.has_vision_encoder / has_audio_encoder)", "", file="mmproj")
+    elif p.legacy_untyped:
+        guess = f"; its tensors suggest {p.inferred_type!r}" if p.inferred_type else ""
+        yield Hit(
+            f"projector has no clip.projector_type (legacy file){guess}",
+            f"set clip.projector_type = {p.inferred_type or 'mlp'!r} or use a re-converted projector",
+            file="mmproj",
+        )
+
+
+@rule("MM403", "runtime-version-required", severity=Severity.INFO, scope="projector")
+def runtime_version_required(ctx: Context) -> Iterator[Hit]:
+    """The projector type needs a minimum runtime version.
+
+    Why: Bundled runtimes (KoboldCpp, LM Studio, Ollama, llama-cpp-python) lag upstream by weeks; a
+    type added upstream is `unknown projector type` in an older build.
+
+    Fix: Update the runtime to at least the version shown.
+    """
+    if ctx.mmproj is None or ctx.mmproj.projector is None:
+        return
+    for tower in ctx.mmproj.projector.towers.values():
+        if tower.spec is not None and tower.spec.min_runtime:
+            need = ", ".join(f"{rt} >= {v}" for rt, v in sorted(tower.spec.min_runtime.items()))
+            yield Hit(f"{tower.type_id} needs {need}", "update the runtime if it is older", file="mmproj")
+
+
+@rule("MM404", "legacy-flags", severity=Severity.INFO, scope="projector")
+def legacy_flags(ctx: Context) -> Iterator[Hit]:
+    """The projector carries legacy `clip.has_*_projector` flags that current llama.cpp ignores.
+
+    Why: Old conversion scripts wrote them; they say which script produced the file, nothing more.
+
+    Fix: Nothing; informational.
+    """
+    if ctx.mmproj is None or ctx.mmproj.projector is None:
+        return
+    flags = [
+        k
+        for k, v in ctx.mmproj.projector.legacy_flags.items()
+        if v and (k.endswith("_projector") or k == "has_qwen2vl_merger")
+    ]
+    if flags:
+        yield Hit(f"legacy flags: {', '.join(sorted(flags))}", "", file="mmproj")

