@@ -8,7 +8,7 @@ on the first error and otherwise stores the result in the cache.
 
 from __future__ import annotations
 
-import hashlib
+from mmcheck._hash import sha256
 from pathlib import Path
 
 from mmcheck.db import cache
@@ -60,7 +60,7 @@ def _read_all(root: Path) -> dict[str, bytes]:
 
 
 def _digest(contents: dict[str, bytes]) -> str:
-    h = hashlib.sha256(cache.FORMAT.encode())
+    h = sha256(cache.FORMAT.encode())
     for name, data in contents.items():
         h.update(b"\0%d:%s\0%d:" % (len(name.encode()), name.encode(), len(data)))
         h.update(data)

@@ -8,7 +8,7 @@ where an array's elements lie in the header bytes and decodes them only when ask
 
 from __future__ import annotations
 
-import hashlib
+from mmcheck._hash import sha256 as _sha256
 import struct
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -86,7 +86,7 @@ class GGUFArray:
         For little-endian files this hashes the raw bytes directly (no decoding), which is what
         makes a 262k-token fingerprint cost a few milliseconds.
         """
-        h = hashlib.sha256()
+        h = _sha256()
         h.update(f"{self.element_type.name}:{self.count}:".encode())
         if self._order == "<":
             h.update(memoryview(self._buf.data)[self.start : self.end])

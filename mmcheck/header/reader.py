@@ -17,6 +17,7 @@ import mmap
 import os
 import stat
 import struct
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -329,20 +330,40 @@ def parse_array_at(buf: HeaderBytes, pos: int, order: str, key: str, size: int) 
 
 
 def _walk_strings(data: Any, start: int, count: int, size: int, order: str, key: str) -> tuple[int, list[int]]:
-    """Skip ``count`` strings; return the end offset and checkpoints. The hot loop of the reader."""
-    unpack = struct.Struct(order + "Q").unpack_from
+    """Skip ``count`` strings; return the end offset and checkpoints. The hot loop of the reader.
+
+    On little-endian files the length prefixes are read through eight ``memoryview.cast("Q")``
+    views, one per byte alignment, which is faster than ``struct.unpack_from`` per element.
+    """
     checkpoints: list[int] = []
     pos = start
     remaining = count
+    views: list[memoryview] = []
     try:
-        while remaining:
-            checkpoints.append(pos)
-            chunk = CHECKPOINT_EVERY if remaining > CHECKPOINT_EVERY else remaining
-            for _ in range(chunk):
-                pos += 8 + unpack(data, pos)[0]
-            remaining -= chunk
-    except (struct.error, OverflowError):  # a length prefix pointed past the end (or past 2**63)
+        if order == "<" and sys.byteorder == "little":
+            base = memoryview(data)
+            views = [base]
+            views += [base[k : k + (size - k) // 8 * 8].cast("Q") for k in range(8)]
+            lengths = tuple(views[1:])
+            while remaining:
+                checkpoints.append(pos)
+                chunk = CHECKPOINT_EVERY if remaining > CHECKPOINT_EVERY else remaining
+                for _ in range(chunk):
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                remaining -= chunk
+        else:
+            unpack = struct.Struct(order + "Q").unpack_from
+            while remaining:
+                checkpoints.append(pos)
+                chunk = CHECKPOINT_EVERY if remaining > CHECKPOINT_EVERY else remaining
+                for _ in range(chunk):
+                    pos += 8 + unpack(data, pos)[0]
+                remaining -= chunk
+    except (struct.error, OverflowError, IndexError):  # a length prefix pointed past the end
         pos = size + 1
+    finally:
+        for v in reversed(views):
+            v.release()  # an exported view would keep the memory map from closing
     if pos > size:
         _locate_bad_string(data, start, count, size, order, key)
     return pos, checkpoints

@@ -46,14 +46,14 @@ def side_by_side(report: Report) -> list[tuple[str, str, str]]:
 
 def render_report(report: Report, *, quiet: bool = False) -> None:
     """Print the verdict banner, the numbers side by side, the findings and the smoke test."""
+    if quiet:
+        print(report.verdict.value)
+        return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     console = Console()
-    if quiet:
-        console.print(report.verdict.value, highlight=False)
-        return
     style, word, meaning = VERDICT_STYLE[report.verdict]
     if report.error is not None:
         console.print(Text(f" {word} ", style=style), f"cannot read {report.error_path}: {report.error}")

@@ -1,0 +1,23 @@
+"""sha256 without importing ``hashlib``.
+
+``import hashlib`` loads OpenSSL's ``_hashlib`` (~8 ms here), a real share of a launcher
+pre-flight's start-up. CPython also ships its own sha256 (``_sha256`` up to 3.11, ``_sha2``
+from 3.12); use it when present, else fall back to hashlib.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from _sha256 import sha256 as _impl
+except ImportError:  # pragma: no cover - depends on the Python version
+    try:
+        from _sha2 import sha256 as _impl
+    except ImportError:
+        from hashlib import sha256 as _impl
+
+
+def sha256(data: bytes = b"") -> Any:
+    """A sha256 hash object (``update``, ``hexdigest``), like ``hashlib.sha256``."""
+    return _impl(data)
