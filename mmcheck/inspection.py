@@ -28,7 +28,8 @@ class FileInfo:
     def modality_label(self) -> str:
         """``text model``, ``projector (vision)``, ``projector (vision+audio)``, ``lora-adapter``..."""
         if self.kind == FileKind.PROJECTOR and self.projector is not None:
-            mods = [m for m, on in (("vision", self.projector.has_vision), ("audio", self.projector.has_audio)) if on]
+            p = self.projector
+            mods = [m for m, on in (("vision", p.has_vision), ("audio", p.has_audio), ("gen-audio", p.has_gen_audio)) if on]
             return f"projector ({'+'.join(mods) or 'no encoder'})"
         if self.kind == FileKind.TEXT_MODEL:
             return "text model (vocab only)" if not self.header.tensors else "text model"
@@ -138,6 +139,7 @@ def projector_to_dict(p: ProjectorFacts) -> dict[str, Any]:
     return {
         "has_vision": p.has_vision,
         "has_audio": p.has_audio,
+        "has_gen_audio": p.has_gen_audio,
         "output_width": p.output_width,
         "towers": towers,
         "legacy_untyped": p.legacy_untyped,

@@ -86,7 +86,7 @@ def assign_roles(a: FileInfo, b: FileInfo | None, *, strict: bool) -> dict[str, 
     if texts:
         out["model"] = texts[0]
     if projs:
-        out["mmproj"] = projs[0] if texts or len(projs) < 2 else None
+        out["mmproj"] = projs[0]
     if len(texts) == 2:
         out["other_text"] = str(texts[1].path)
     if b is not None and a.kind == FileKind.PROJECTOR and b.kind == FileKind.TEXT_MODEL:

@@ -50,3 +50,35 @@ def test_gemma4_vocab_per_layer_kv_heads(vocab_files: list[Path]) -> None:
     assert t.n_embd == 2816 and t.n_layer == 30
     assert isinstance(t.n_head_kv, tuple) and len(t.n_head_kv) == 30
     assert t.vocab_size == 262144
+
+
+EXPECTED_LINEAGE = {
+    "ggml-vocab-llama-spm.gguf": "llama-2-7b",  # Llama 2 SPM
+    "ggml-vocab-llama-bpe.gguf": "llama-3-8b",  # Llama 3 BPE
+    "ggml-vocab-qwen2.gguf": "qwen1.5-7b",  # the qwen2 pre-tokenizer's reference model
+    "ggml-vocab-phi-3.gguf": "phi-3-mini-4k",
+    "ggml-vocab-gemma-4.gguf": "gemma-4-26b-a4b",  # the 2816-wide Gemma 4
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_LINEAGE))
+def test_real_tokenizers_identify_their_lineage(vocab_files: list[Path], name: str) -> None:
+    from mmcheck.db import load_db
+    from mmcheck.identify import match_lineages
+
+    path = next(p for p in vocab_files if p.name == name)
+    matches = match_lineages(text_facts(read_header(path)), load_db())
+    best = matches[0]
+    assert best.lineage.id == EXPECTED_LINEAGE[name], [(m.lineage.id, m.evidence) for m in matches[:3]]
+    assert best.identified
+    assert any("tokenizer fingerprint" in e for e in best.evidence)
+
+
+def test_real_model_files_identify_their_lineage(smollm2: Path) -> None:
+    from mmcheck.db import load_db
+    from mmcheck.identify import match_lineages
+
+    for path, lineage in ((smollm2, "smollm2-135m"), (realfiles.gemma3_270m(), "gemma-3-270m")):
+        best = match_lineages(text_facts(read_header(path)), load_db())[0]
+        assert best.lineage.id == lineage and best.identified
+        assert any("tokenizer fingerprint" in e for e in best.evidence)

@@ -26,7 +26,7 @@ def classify(header: GGUFHeader) -> FileKind:
     if (
         arch == "clip"
         or gtype in ("mmproj", "projector")
-        or any(header.get_bool(f"clip.has_{m}_encoder") for m in ("vision", "audio"))
+        or any(header.get_bool(f"clip.has_{m}_encoder") for m in ("vision", "audio", "gen_audio"))
     ):
         return FileKind.PROJECTOR
     if gtype == "adapter" or any(k.startswith("adapter.") for k in header.metadata):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from mmcheck.db import CompatDB, ProjectorType
 from mmcheck.header import GGUFHeader
 
-MODALITIES = ("vision", "audio")
+MODALITIES = ("vision", "audio", "gen_audio")
+#: key prefix of each modality (``clip.vision.*``, ``clip.audio.*``, ``clip.gen.audio.*``)
+KEY_PREFIX = {"vision": "clip.vision", "audio": "clip.audio", "gen_audio": "clip.gen.audio"}
 _DEEPSTACK_RE = re.compile(r"^v\.deepstack\.(\d+)\.fc1\.weight$")
 
 # MiniCPM-V resampler: query tokens by clip.minicpmv_version when minicpmv_query_num is absent (§5).
@@ -105,6 +107,7 @@ class ProjectorFacts:
 
     has_vision: bool
     has_audio: bool
+    has_gen_audio: bool
     towers: dict[str, TowerFacts]
     legacy_untyped: bool  # no projector type key at all (2023-24 LLaVA-era file)
     inferred_type: str | None  # what the tensors suggest for an untyped file
@@ -120,7 +123,7 @@ class ProjectorFacts:
     @property
     def primary(self) -> TowerFacts | None:
         """The tower whose width llama.cpp compares with the text model: vision, else audio."""
-        return self.towers.get("vision") or self.towers.get("audio")
+        return self.towers.get("vision") or self.towers.get("audio") or self.towers.get("gen_audio")
 
     @property
     def output_width(self) -> int | None:
@@ -142,7 +145,7 @@ def _int_tuple(header: GGUFHeader, key: str) -> tuple[int, ...] | None:
 
 
 def _declared_type(header: GGUFHeader, modality: str) -> tuple[str | None, str | None]:
-    for key in ("clip.projector_type", f"clip.{modality}.projector_type"):
+    for key in ("clip.projector_type", f"{KEY_PREFIX[modality]}.projector_type"):
         value = header.get_str(key)
         if value is not None:
             return value, key
@@ -267,6 +270,7 @@ def projector_facts(header: GGUFHeader, db: CompatDB) -> ProjectorFacts:
     """Extract ``ProjectorFacts`` from a projector header, using the database's type table."""
     has_vision = bool(header.get_bool("clip.has_vision_encoder"))
     has_audio = bool(header.get_bool("clip.has_audio_encoder"))
+    has_gen_audio = bool(header.get_bool("clip.has_gen_audio_encoder"))
     legacy_flags = {
         k.removeprefix("clip."): bool(header.get_bool(k))
         for k in header.metadata
@@ -279,7 +283,7 @@ def projector_facts(header: GGUFHeader, db: CompatDB) -> ProjectorFacts:
 
     towers: dict[str, TowerFacts] = {}
     for modality in MODALITIES:
-        present = has_vision if modality == "vision" else has_audio
+        present = {"vision": has_vision, "audio": has_audio, "gen_audio": has_gen_audio}[modality]
         if not present:
             continue
         declared, key = _declared_type(header, modality)
@@ -298,6 +302,7 @@ def projector_facts(header: GGUFHeader, db: CompatDB) -> ProjectorFacts:
     return ProjectorFacts(
         has_vision=has_vision,
         has_audio=has_audio,
+        has_gen_audio=has_gen_audio,
         towers=towers,
         legacy_untyped=not declared_any,
         inferred_type=inferred,

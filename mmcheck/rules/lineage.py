@@ -195,3 +195,50 @@ def projector_needs_other_architecture(ctx: Context) -> Iterator[Hit]:
                 f"{tower.type_id} is not an M-RoPE projector but {text.architecture} uses {text.rope_type} positions",
                 "use the projector published with this text model",
             )
+
+
+def known_architectures(ctx: Context, type_id: str) -> set[str]:
+    """Text architectures a projector type is known to be used with: the type's own list plus the
+    architectures of every database lineage a family of this type was trained with."""
+    spec = ctx.db.projector_type(type_id)
+    archs = set(spec.text_architectures) if spec is not None else set()
+    for fam in ctx.db.families_for_type(type_id):
+        for v in fam.variants:
+            lin = ctx.db.lineages.get(v.lineage or "")
+            if lin is not None:
+                archs.add(lin.architecture)
+    return archs
+
+
+@rule("MM305", "architecture-never-paired", severity=Severity.ERROR, effect="likely-garbage")
+def architecture_never_paired(ctx: Context) -> Iterator[Hit]:
+    """No projector of this type is known to have been trained with a text model of this architecture.
+
+    Why: A projector maps images into one text model's embedding space. When the database knows every
+    architecture a projector type is converted with (e.g. `gemma3` projectors only with `gemma3`
+    text models, `mlp` LLaVA-style projectors with `llama`, `phi2`, `phi3`), a text model of another
+    architecture cannot be the one it was trained with: it loads (same width) and outputs nonsense.
+
+    Fix: Use the projector published with this text model. If this pairing is real and new, add the
+    family to compat_db/ (docs/compat-db.md) or ignore MM305.
+    """
+    if not ctx.is_pair:
+        return
+    assert ctx.model is not None and ctx.model.text is not None and ctx.mmproj is not None
+    assert ctx.mmproj.projector is not None
+    if not _widths_fit(ctx):
+        return
+    arch = ctx.model.text.architecture
+    for tower in ctx.mmproj.projector.towers.values():
+        if tower.spec is None or tower.spec.rope is not None:
+            continue  # rope-typed projectors are MM304's
+        archs = known_architectures(ctx, tower.type_id or "")
+        if archs and arch not in archs and _arch_alias(arch) not in archs:
+            yield Hit(
+                f"{tower.type_id} projectors are known with {', '.join(sorted(archs))} text models, not {arch}",
+                "use the projector published with this text model",
+            )
+
+
+def _arch_alias(arch: str) -> str:
+    return {"mistral": "llama", "mistral3": "llama"}.get(arch, arch)

@@ -42,7 +42,7 @@ def missing_projector_type(ctx: Context) -> Iterator[Hit]:
     if ctx.mmproj is None or ctx.mmproj.projector is None:
         return
     p = ctx.mmproj.projector
-    if not p.has_vision and not p.has_audio:
+    if not p.has_vision and not p.has_audio and not p.has_gen_audio:
         yield Hit("projector declares no encoder (clip.has_vision_encoder / has_audio_encoder)", "", file="mmproj")
     elif p.legacy_untyped:
         guess = f"; its tensors suggest {p.inferred_type!r}" if p.inferred_type else ""

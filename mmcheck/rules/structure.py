@@ -232,6 +232,8 @@ def projection_dim_disagrees(ctx: Context) -> Iterator[Hit]:
     if p is None:
         return
     for m, tower in p.towers.items():
+        if tower.type_id in PROJECTION_DIM_IN_GRAPH:
+            continue  # MM510 reports it as the crash it is
         enc = p.encoder if m == "vision" else p.audio_encoder
         declared = enc.projection_dim if enc is not None else None
         actual = tower.width.value
@@ -243,3 +245,34 @@ def projection_dim_disagrees(ctx: Context) -> Iterator[Hit]:
                 "trust the tensors",
                 file="mmproj",
             )
+
+
+#: Types whose graph uses ``projection_dim`` (not only the tensors): qwen2.5vl window attention
+#: reshapes by it, so a wrong value aborts the warm-up (``ggml_nelements(a) == ne0*ne1``,
+#: observed with llama.cpp 0c1e570 through the oracle suite).
+PROJECTION_DIM_IN_GRAPH = frozenset({"qwen2.5vl_merger"})
+
+
+@rule("MM510", "projection-dim-breaks-graph", severity=Severity.ERROR, effect="mismatch", scope="projector")
+def projection_dim_breaks_graph(ctx: Context) -> Iterator[Hit]:
+    """`projection_dim` disagrees with the tensors in a projector type whose graph uses it.
+
+    Why: Qwen2.5-VL's window attention reshapes by `clip.vision.projection_dim`; when it differs
+    from the merger's width llama.cpp aborts while loading (`GGML_ASSERT(ggml_nelements(a) ==
+    ne0*ne1)`).
+
+    Fix: Set `clip.vision.projection_dim` to the merger's output width, or use an unmodified file.
+    """
+    p = _proj(ctx)
+    if p is None or p.encoder is None:
+        return
+    tower = p.towers.get("vision")
+    if tower is None or tower.type_id not in PROJECTION_DIM_IN_GRAPH:
+        return
+    declared, actual = p.encoder.projection_dim, tower.width.value
+    if declared is not None and actual is not None and declared != actual:
+        yield Hit(
+            f"{tower.type_id}: projection_dim {declared} != merger width {actual}; llama.cpp aborts at load",
+            f"set clip.vision.projection_dim = {actual}",
+            file="mmproj",
+        )

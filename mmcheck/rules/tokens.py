@@ -26,12 +26,40 @@ def marker_token_missing(ctx: Context) -> Iterator[Hit]:
         return
     assert ctx.mmproj.projector is not None
     for tower in ctx.mmproj.projector.towers.values():
-        missing = [text for text, kind in tower.markers if kind in ("T", "L") and vocab.find(text) is None]
+        missing = [text for text, kind in tower.markers if kind == "T" and vocab.find(text) is None]
         if missing:
             shown = ", ".join(repr(m) for m in missing)
             yield Hit(
                 f"{tower.type_id} projector: marker token(s) {shown} not in the text vocabulary "
                 f"({len(vocab):,} tokens)",
+                "use a text model of the projector's family",
+                file="model",
+            )
+
+
+@rule("MM205", "lookup-marker-missing", severity=Severity.ERROR, effect="mismatch")
+def lookup_marker_missing(ctx: Context) -> Iterator[Hit]:
+    """A token the runtime looks up by its text (not parses) is missing from the vocabulary.
+
+    Why: For lookup markers (e.g. idefics3's `\\n\\n` and `<global-img>`) llama.cpp scans the vocab for
+    the exact piece and pushes token -1 when it is absent; decoding then aborts
+    (`GGML_ASSERT(idx >= 0)`, observed with llama.cpp 0c1e570 through the oracle suite).
+
+    Fix: Use a text model of the projector's family (its tokenizer has these pieces).
+    """
+    if not ctx.is_pair:
+        return
+    assert ctx.model is not None and ctx.mmproj is not None and ctx.model.text is not None
+    vocab = ctx.model.text.vocab
+    assert ctx.mmproj.projector is not None
+    if vocab is None:
+        return
+    for tower in ctx.mmproj.projector.towers.values():
+        missing = sorted({text for text, kind in tower.markers if kind == "L" and vocab.find(text) is None})
+        if missing:
+            yield Hit(
+                f"{tower.type_id} looks up {', '.join(repr(m) for m in missing)} in the vocabulary and the text "
+                "model has no such token: the runtime aborts at the first image",
                 "use a text model of the projector's family",
                 file="model",
             )

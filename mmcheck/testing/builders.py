@@ -268,17 +268,19 @@ def _vision_keys(s: ProjectorSpec) -> dict[str, Any]:
     }
 
 
-def _audio_keys(s: ProjectorSpec) -> dict[str, Any]:
-    return {
-        "clip.has_audio_encoder": True,
-        "clip.audio.embedding_length": _u32(s.audio_width),
-        "clip.audio.feed_forward_length": _u32(s.audio_width * 4),
-        "clip.audio.block_count": _u32(s.n_layer),
-        "clip.audio.attention.head_count": _u32(s.n_head),
-        "clip.audio.attention.layer_norm_epsilon": 1e-5,
-        "clip.audio.projection_dim": _u32(s.projection_dim if s.projection_dim is not None else s.n_embd_out),
-        "clip.audio.num_mel_bins": _u32(s.n_mel_bins),
+def _audio_keys(s: ProjectorSpec, prefix: str = "clip.audio", flag: str = "clip.has_audio_encoder") -> dict[str, Any]:
+    keys = {
+        flag: True,
+        f"{prefix}.embedding_length": _u32(s.audio_width),
+        f"{prefix}.feed_forward_length": _u32(s.audio_width * 4),
+        f"{prefix}.block_count": _u32(s.n_layer),
+        f"{prefix}.attention.head_count": _u32(s.n_head),
+        f"{prefix}.attention.layer_norm_epsilon": 1e-5,
+        f"{prefix}.projection_dim": _u32(s.projection_dim if s.projection_dim is not None else s.n_embd_out),
     }
+    if prefix == "clip.audio":
+        keys[f"{prefix}.num_mel_bins"] = _u32(s.n_mel_bins)
+    return keys
 
 
 def _type_keys(t: str, s: ProjectorSpec) -> dict[str, Any]:
@@ -514,8 +516,9 @@ def write_projector(path: str | Path, spec: ProjectorSpec | None = None, **overr
     s = dataclasses.replace(spec or ProjectorSpec(), **overrides)
     t = s.projector_type
     layout_type = t if t is not None else "mlp"
-    is_audio = layout_type in AUDIO_TYPES or layout_type in GEN_AUDIO_TYPES
-    has_vision = not is_audio or layout_type == "qwen2.5o"
+    is_gen_audio = layout_type in GEN_AUDIO_TYPES
+    is_audio = layout_type in AUDIO_TYPES
+    has_vision = not (is_audio or is_gen_audio) or layout_type == "qwen2.5o"
     has_audio = is_audio or layout_type == "qwen2.5o"
 
     kv: dict[str, tuple[Any, GGUFValueType]] = {}
@@ -531,6 +534,8 @@ def write_projector(path: str | Path, spec: ProjectorSpec | None = None, **overr
         values.update(_vision_keys(s))
     if has_audio:
         values.update(_audio_keys(s))
+    if is_gen_audio:
+        values.update(_audio_keys(s, "clip.gen.audio", "clip.has_gen_audio_encoder"))
     values.update(_type_keys(layout_type, s))
     values.update(s.legacy_flags)
     values.update(s.extra_keys)
@@ -543,7 +548,7 @@ def write_projector(path: str | Path, spec: ProjectorSpec | None = None, **overr
     plan: TensorPlan = []
     if has_vision:
         plan += _vision_encoder(s)
-    if has_audio:
+    if has_audio or is_gen_audio:
         plan += _audio_encoder(s)
     plan += projector_tensors(layout_type, s)
     plan = [
