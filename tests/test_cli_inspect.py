@@ -35,7 +35,7 @@ def test_json_describes_each_kind(files: dict[str, Path]) -> None:
     assert text["text"]["n_embd"] == 64
     assert text["text"]["context_length"] == 4096
     assert text["text"]["vocab_size"] == 512
-    assert text["text"]["tokenizer_fingerprint"].startswith("sha256:")
+    assert text["text"]["tokenizer_fingerprint"].startswith("blake2b:")
     assert by_name["mmproj.gguf"]["description"] == "projector (vision)"
     assert by_name["mmproj.gguf"]["projector"]["output_width"] == 64
     assert by_name["audio.gguf"]["description"] == "projector (audio)"

@@ -11,7 +11,7 @@ from mmcheck.db import CompatDB, Family, FamilyVariant, load_db
 from mmcheck.identify import match_families
 from mmcheck.inspection import inspect_file
 from mmcheck.pair import check_pair
-from mmcheck.testing.presets import write_family_projector, write_lineage_model
+from mmcheck.testing.presets import family_markers, write_family_projector, write_lineage_model
 from mmcheck.verdict import Verdict
 
 DB = load_db()
@@ -64,7 +64,9 @@ def test_variant_with_its_own_text_model_is_never_refused(
     if lineage.n_embd is None:
         pytest.fail(f"{lineage.id} has no n_embd; cannot build its text model")  # never silently skip
     proj = write_family_projector(tmp_path / "mmproj.gguf", family, variant, db, name=variant.id)
-    model = write_lineage_model(tmp_path / "model.gguf", lineage, name=_own_name(variant))
+    model = write_lineage_model(
+        tmp_path / "model.gguf", lineage, name=_own_name(variant), markers=family_markers(family, db)
+    )
     report = check_pair(model, proj, smoke=False, db=db)
     codes = {f.rule for f in report.findings}
     if variant.output_width != lineage.n_embd:

@@ -67,7 +67,7 @@ class Vocab:
     def fingerprint(self) -> str:
         """A stable hash of the token list (computed once, on first use)."""
         if self._fingerprint is None:
-            self._fingerprint = "sha256:" + self.tokens.sha256()[:32]
+            self._fingerprint = "blake2b:" + self.tokens.digest()
         return self._fingerprint
 
 

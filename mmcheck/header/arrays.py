@@ -8,7 +8,7 @@ where an array's elements lie in the header bytes and decodes them only when ask
 
 from __future__ import annotations
 
-from mmcheck._hash import sha256 as _sha256
+from mmcheck._hash import blake2b128
 import struct
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -80,13 +80,13 @@ class GGUFArray:
         """The undecoded bytes of the elements (length prefixes included for strings)."""
         return bytes(self._buf.data[self.start : self.end])
 
-    def sha256(self) -> str:
-        """A stable hash of the elements: the same list gives the same hash in any file.
+    def digest(self) -> str:
+        """A stable 128-bit BLAKE2b hash of the elements: the same list gives the same hash in any file.
 
         For little-endian files this hashes the raw bytes directly (no decoding), which is what
         makes a 262k-token fingerprint cost a few milliseconds.
         """
-        h = _sha256()
+        h = blake2b128()
         h.update(f"{self.element_type.name}:{self.count}:".encode())
         if self._order == "<":
             h.update(memoryview(self._buf.data)[self.start : self.end])
@@ -98,7 +98,7 @@ class GGUFArray:
                     h.update(s)
             elif self.element_type == ValueType.ARRAY:
                 for sub in self:
-                    h.update(sub.sha256().encode())
+                    h.update(sub.digest().encode())
             else:
                 fmt, _ = SCALAR_FORMATS[self.element_type]
                 h.update(struct.pack(f"<{self.count}{fmt}", *self.tolist()))

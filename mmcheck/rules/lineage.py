@@ -233,6 +233,8 @@ def architecture_never_paired(ctx: Context) -> Iterator[Hit]:
         if tower.spec is None or tower.spec.rope is not None:
             continue  # rope-typed projectors are MM304's
         archs = known_architectures(ctx, tower.type_id or "")
+        if tower.declared_type and tower.declared_type != tower.type_id:
+            archs |= known_architectures(ctx, tower.declared_type)  # e.g. qwen2.5o's audio tower
         if archs and arch not in archs and _arch_alias(arch) not in archs:
             yield Hit(
                 f"{tower.type_id} projectors are known with {', '.join(sorted(archs))} text models, not {arch}",

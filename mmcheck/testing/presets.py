@@ -12,8 +12,13 @@ from mmcheck.db import CompatDB, Family, FamilyVariant, Lineage
 from mmcheck.testing.builders import ProjectorSpec, TextModelSpec, default_tokens, write_projector, write_text_model
 
 
-def text_spec_for_lineage(lineage: Lineage, *, name: str | None = None, **overrides: Any) -> TextModelSpec:
-    """A header-only text model with the lineage's shapes (unknown numbers get plausible stand-ins)."""
+def text_spec_for_lineage(
+    lineage: Lineage, *, name: str | None = None, markers: tuple[str, ...] = (), **overrides: Any
+) -> TextModelSpec:
+    """A header-only text model with the lineage's shapes (unknown numbers get plausible stand-ins).
+
+    ``markers`` are added to the vocabulary as control tokens (a family's own text model has them).
+    """
     n_embd = lineage.n_embd or 4096
     n_head = lineage.n_head or 32
     vocab = lineage.vocab_size or 32000
@@ -25,7 +30,8 @@ def text_spec_for_lineage(lineage: Lineage, *, name: str | None = None, **overri
         n_head_kv=lineage.n_head_kv or n_head,
         n_ff=lineage.n_ff or n_embd * 4,
         vocab_size=vocab,
-        tokens=default_tokens(vocab),
+        tokens=default_tokens(vocab, [m for m in markers if m not in ("\n", "\n\n")] + ["\n\n"] * ("\n\n" in markers)),
+        special_tokens=tuple(m for m in markers if m != "\n"),
         tokenizer_model=lineage.tokenizer_model or "llama",
         tokenizer_pre=lineage.tokenizer_pre,
         rope_freq_base=lineage.rope_freq_base,
@@ -65,6 +71,16 @@ def projector_spec_for_variant(family: Family, variant: FamilyVariant, db: Compa
     for key, value in overrides.items():
         setattr(spec, key, value)
     return spec
+
+
+def family_markers(family: Family, db: CompatDB) -> tuple[str, ...]:
+    """The marker tokens (T and L) the runtime looks up for a family's projector types."""
+    out: list[str] = []
+    for t in family.projector_types:
+        spec = db.projector_type(t)
+        if spec is not None:
+            out += [m.text for m in spec.markers if m.kind in ("T", "L") and m.text not in out]
+    return tuple(out)
 
 
 def write_lineage_model(path: Path, lineage: Lineage, **overrides: Any) -> Path:

