@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 try:
-    from _sha256 import sha256 as _impl
+    from _sha256 import sha256 as _impl  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the Python version
     try:
-        from _sha2 import sha256 as _impl
+        from _sha2 import sha256 as _impl  # type: ignore[import-not-found,no-redef]
     except ImportError:
-        from hashlib import sha256 as _impl
+        from hashlib import sha256 as _impl  # type: ignore[assignment]
 
 
 def sha256(data: bytes = b"") -> Any:

@@ -96,7 +96,7 @@ def inspect(
     (complete, header-only or truncated). Unreadable files are reported on stderr and make the
     exit code 2; the other files are still shown.
     """
-    from mmcheck.inspection import inspect_file, info_to_dict
+    from mmcheck.inspection import info_to_dict, inspect_file
 
     database = load_database(db)
     infos = []
@@ -137,7 +137,8 @@ SelectOption = Annotated[
     typer.Option("--select", help="Only these rules (codes, prefixes like MM5, or names). Repeatable.", metavar="RULE"),
 ]
 IgnoreOption = Annotated[
-    list[str] | None, typer.Option("--ignore", help="Skip these rules (codes, prefixes or names). Repeatable.", metavar="RULE")
+    list[str] | None,
+    typer.Option("--ignore", help="Skip these rules (codes, prefixes or names). Repeatable.", metavar="RULE"),
 ]
 FormatOption = Annotated[
     PairFormat | None,
@@ -189,15 +190,27 @@ def pair(
     mmproj: Annotated[Path, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
-    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when the verdict fails (errors still exit 2).")] = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when the verdict fails (errors still exit 2).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict word.")] = False,
-    smoke: Annotated[bool | None, typer.Option("--smoke/--no-smoke", help="Run the projection smoke test (default: on).")] = None,
-    strict_roles: Annotated[bool, typer.Option("--strict-roles", help="The first file must be the text model, as a runtime's -m.")] = False,
+    smoke: Annotated[
+        bool | None, typer.Option("--smoke/--no-smoke", help="Run the projection smoke test (default: on).")
+    ] = None,
+    strict_roles: Annotated[
+        bool, typer.Option("--strict-roles", help="The first file must be the text model, as a runtime's -m.")
+    ] = False,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
-    ctx_size: Annotated[int | None, typer.Option("--ctx-size", "-c", help="The context size you run with (default: the model's).")] = None,
-    ubatch_size: Annotated[int | None, typer.Option("--ubatch-size", "-ub", help="Your micro-batch size (llama.cpp default 512).")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Your batch size (llama.cpp default 2048).")] = None,
+    ctx_size: Annotated[
+        int | None, typer.Option("--ctx-size", "-c", help="The context size you run with (default: the model's).")
+    ] = None,
+    ubatch_size: Annotated[
+        int | None, typer.Option("--ubatch-size", "-ub", help="Your micro-batch size (llama.cpp default 512).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", "-b", help="Your batch size (llama.cpp default 2048).")
+    ] = None,
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
@@ -364,6 +377,196 @@ def rules(
         typer.echo(f"    {r.summary}")
         if r.fix:
             typer.echo(f"    fix: {r.fix}")
+
+
+# ------------------------------------------------------------------------------------------------
+# scan, suggest, exec (issue 6): thin wrappers over mmcheck.scan and mmcheck.launch
+# ------------------------------------------------------------------------------------------------
+
+
+def _progress_bar(enabled: bool) -> Any:
+    """A ``progress(phase, done, total)`` callback drawing a rich bar on stderr for long scans
+    (100+ files or pairs), and only when stderr is a terminal; plus a ``close()`` to end it."""
+    state: dict[str, Any] = {"bar": None, "tasks": {}}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if not enabled or total < 100:
+            return
+        bar = state["bar"]
+        if bar is None:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            bar = state["bar"] = Progress(console=Console(stderr=True), transient=True)
+            bar.start()
+        if phase not in state["tasks"]:
+            label = "reading headers" if phase == "read" else "checking pairs"
+            state["tasks"][phase] = bar.add_task(label, total=total)
+        bar.update(state["tasks"][phase], completed=done)
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].stop()
+
+    progress.close = close  # type: ignore[attr-defined]
+    return progress
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders, or files (their folder-mates are scanned too). Default: .", metavar="PATH..."),
+    ] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also scan subfolders.")] = False,
+    fmt: FormatOption = None,
+    fail_on: FailOnOption = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when the scan fails.")] = False,
+    smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each pair (default: off).")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel header reads.")] = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    output: OutputOption = None,
+    isolated: IsolatedOption = False,
+    db: DbOption = None,
+) -> None:
+    """Find every GGUF file, classify it by content, and check which projector fits which text model.
+
+    Each text model is paired with the projectors in its folder (or, when there are none, in the
+    nearest folder above it); names only break ties. The report is a matrix per projector, the
+    projector to use for each text model, the text models no projector fits, the projectors that
+    fit nothing, and notes (Git LFS pointers, unreadable files, several fitting projectors).
+
+    \b
+    The scan fails (exit 1) when a file is unreadable or a Git LFS pointer, or when a projector's
+    best pair fails --fail-on (default likely-garbage). Exit 2: a named path does not exist.
+    Examples:
+      mmcheck scan models/ --recursive
+      mmcheck scan . -r --format sarif -o mmcheck.sarif
+      mmcheck scan mmproj-F16.gguf          # the file and its folder-mates (the pre-commit hook)
+    """
+    import json
+
+    from mmcheck.rules import Options
+    from mmcheck.scan import scan as run_scan
+    from mmcheck.verdict import FailOn
+
+    cfg = _settings(isolated)
+    database = load_database(db or (Path(cfg.db) if cfg.db else None))
+    options = Options(
+        ctx_size=cfg.ctx_size,
+        batch_size=cfg.batch_size or 2048,
+        ubatch_size=cfg.ubatch_size or 512,
+        runtime=cfg.runtime,
+        runtime_version=cfg.runtime_version,
+    )
+    progress = _progress_bar(sys.stderr.isatty())
+    try:
+        result = run_scan(
+            paths or [Path(".")],
+            recursive=recursive,
+            db=database,
+            smoke=smoke,
+            jobs=jobs,
+            options=options,
+            select=select or cfg.select or None,
+            ignore=(ignore or []) + cfg.ignore or None,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    name = _resolve_format(fmt, cfg)
+    if name == "json":
+        _emit(json.dumps(result.to_dict(), indent=2), output)
+    elif name == "table":
+        from mmcheck.render.scan_table import render_scan
+
+        _emit(render_scan(result), output)
+    else:
+        from mmcheck.render import formats
+
+        extra = {"matrix": result.matrix(), "chosen": {str(m): str(c.mmproj) for m, c in result.chosen().items()}}
+        _emit(formats.render(result.reports(), name, properties={"scan": extra}), output)
+    if result.fails(threshold) and not exit_zero:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def suggest(
+    model: Annotated[Path, typer.Argument(help="The text model (or a projector: rank text models).", metavar="MODEL")],
+    dirs: Annotated[list[Path] | None, typer.Argument(help="Where to look (default: its folder).")] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also look in subfolders.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", "-a", help="Also list the files that do not fit.")] = False,
+    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,
+    smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each candidate.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Rank the projectors found in DIR... that fit MODEL, best first, with the evidence.
+
+    Ranking: verdict, then evidence (lineage confirmed, fewer warnings), the nearer folder, the
+    name, and the precision closest to the model's. Exit 0 when at least one fits, 1 when none does,
+    2 when MODEL cannot be read.
+
+    \b
+    Examples:
+      mmcheck suggest gemma-3-4b-it-Q4_K_M.gguf
+      mmcheck suggest model.gguf ~/models --recursive --all
+    """
+    import json
+
+    from mmcheck.scan import suggest as run_suggest
+
+    try:
+        database = load_database(db)
+        reports = run_suggest(model, dirs or [], recursive=recursive, db=database, smoke=smoke, include_all=show_all)
+    except GGUFError as e:
+        typer.echo(error_line(str(e), model), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    if fmt == InspectFormat.json:
+        doc = {"schema_version": 1, "target": str(model), "ranked": [r.to_dict() for r in reports]}
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        from mmcheck.render.scan_table import render_suggestions
+
+        typer.echo(render_suggestions(model, reports))
+    if not any(r.ok for r in reports):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command(
+    "exec",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+def exec_command(
+    cmd: Annotated[list[str], typer.Argument(help="The runtime to start, with its arguments.", metavar="CMD [ARGS]")],
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="The text model (default: CMD's -m).")] = None,
+    mmproj: Annotated[Path | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
+    fail_on: FailOnOption = None,
+    smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Run the smoke test first (default: on).")] = True,
+    isolated: IsolatedOption = False,
+    db: DbOption = None,
+) -> None:
+    """Check MODEL + MMPROJ, then start CMD only if the pair passes --fail-on.
+
+    When the pair fails, the report goes to stderr and mmcheck exits 1 without starting CMD.
+    Otherwise mmcheck runs CMD (on POSIX it replaces itself with CMD) and CMD's exit code is
+    mmcheck's. Exit 2: CMD not found, or a file cannot be read. --model/--mmproj default to the
+    values of -m/--model and --mmproj in CMD.
+
+    \b
+    Examples:
+      mmcheck exec -- llama-server -m model.gguf --mmproj mmproj.gguf --port 8080
+      mmcheck exec --model m.gguf --mmproj p.gguf --fail-on unknown -- koboldcpp --model m.gguf --mmproj p.gguf
+    """
+    from mmcheck.launch import exec_checked
+    from mmcheck.verdict import FailOn
+
+    cfg = _settings(isolated)
+    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    database = load_database(db or (Path(cfg.db) if cfg.db else None))
+    code = exec_checked(model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True)
+    raise typer.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from mmcheck.errors import ConfigError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,no-redef]
 
 _FORMATS = ("table", "json", "sarif", "github", "junit", "auto")
 _FAIL_ON = ("mismatch", "likely-garbage", "unknown", "warning")

@@ -56,10 +56,16 @@ def list_entries(fmt: Fmt = "table", db: DbDir = None) -> None:
                 for t in d.projector_types.values()
             ],
             "families": [
-                {"id": f.id, "name": f.name, "projector_types": list(f.projector_types), "source": f.source,
-                 "confidence": f.confidence, "variants": [v.id for v in f.variants]}
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "projector_types": list(f.projector_types),
+                    "source": f.source,
+                    "confidence": f.confidence,
+                    "variants": [v.id for v in f.variants],
+                }
                 for f in d.families.values()
-            ],  # fmt: skip
+            ],
             "lineages": [
                 {"id": lin.id, "name": lin.name, "source": lin.source, "confidence": lin.confidence}
                 for lin in d.lineages.values()
@@ -175,7 +181,9 @@ def match(
     typer.echo(f"{file} ({info.modality_label}):")
     for i, r in enumerate(rows, 1):
         if "family" in r:
-            typer.echo(f"  {i}. {r['name']} ({r['family']}) — variants: {', '.join(r['variants']) or 'none of this width'}")
+            typer.echo(
+                f"  {i}. {r['name']} ({r['family']}) — variants: {', '.join(r['variants']) or 'none of this width'}"
+            )
             typer.echo(f"     evidence: {'; '.join(r['evidence'])}")
         else:
             tag = "identified" if r["identified"] else "consistent"

@@ -35,14 +35,22 @@ def rules_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for r in RULES.values():
-        out.append(f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.severity.value} | {r.effect or '—'} | {r.scope} |")
+        out.append(
+            f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.severity.value} | {r.effect or '—'} | {r.scope} |"
+        )
     group = None
     for r in RULES.values():
         g = r.code[:3]
         if g != group:
             group = g
             out += ["", f"## {GROUPS.get(g, g)}"]
-        out += ["", f"### {r.code}", "", f"**{r.name}** — {r.severity.value}" + (f", verdict `{r.effect}`" if r.effect else ""), ""]
+        out += [
+            "",
+            f"### {r.code}",
+            "",
+            f"**{r.name}** — {r.severity.value}" + (f", verdict `{r.effect}`" if r.effect else ""),
+            "",
+        ]
         out += [r.summary, ""]
         if r.why:
             out += [f"*Why:* {r.why}", ""]

@@ -75,9 +75,9 @@ def compare_lineage(text: TextFacts, lineage: Lineage) -> LineageMatch:
     hit = names_match(lineage.name_patterns, text.name_strings())
     if hit is not None:
         evidence.append(f"name {hit!r} matches {lineage.name}")
-    if text.vocab is not None and lineage.tokenizer_fingerprints:
-        if text.vocab.fingerprint() in lineage.tokenizer_fingerprints:
-            evidence.append(f"tokenizer fingerprint equals {lineage.name}'s")
+    fingerprints = lineage.tokenizer_fingerprints
+    if text.vocab is not None and fingerprints and text.vocab.fingerprint() in fingerprints:
+        evidence.append(f"tokenizer fingerprint equals {lineage.name}'s")
 
     def check(label: str, ours: object, theirs: object) -> None:
         if ours is None or theirs is None:

@@ -29,11 +29,13 @@ class FileInfo:
         """``text model``, ``projector (vision)``, ``projector (vision+audio)``, ``lora-adapter``..."""
         if self.kind == FileKind.PROJECTOR and self.projector is not None:
             p = self.projector
-            mods = [m for m, on in (("vision", p.has_vision), ("audio", p.has_audio), ("gen-audio", p.has_gen_audio)) if on]
+            mods = [
+                m for m, on in (("vision", p.has_vision), ("audio", p.has_audio), ("gen-audio", p.has_gen_audio)) if on
+            ]
             return f"projector ({'+'.join(mods) or 'no encoder'})"
         if self.kind == FileKind.TEXT_MODEL:
             return "text model (vocab only)" if not self.header.tensors else "text model"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 def analyze(header: GGUFHeader, db: CompatDB) -> FileInfo:

@@ -8,13 +8,14 @@ launcher can call it before starting its runtime without a try/except.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from mmcheck.db import CompatDB, load_db
 from mmcheck.errors import GGUFError, MMCheckError
 from mmcheck.facts.classify import FileKind
-from mmcheck.inspection import FileInfo, inspect_file, info_to_dict
+from mmcheck.inspection import FileInfo, info_to_dict, inspect_file
 from mmcheck.rules import Context, Finding, Options, Rule, resolve
 from mmcheck.verdict import FailOn, Verdict, decide, fails
 
@@ -115,7 +116,7 @@ def check_pair(
     runtime will: a projector passed as ``model`` is a mismatch. ``mmcheck pair`` uses
     ``strict_roles=False`` and accepts the files in either order.
     """
-    database = db if isinstance(db, CompatDB) else load_db(db)
+    database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
     infos: list[FileInfo] = []
     for path in (model, mmproj):
         try:

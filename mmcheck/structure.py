@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from mmcheck.header import GGUFHeader
 
-# (kind, prefix): "linear" layers have .weight (+ optional .bias); "norm" layers have .weight (+ .bias)
+# (kind, prefix): "linear" layers have .weight (+ optional .bias); "norm" layers have .weight (+ .bias);
+# "halve" is a gated activation (SwiGLU) that halves the width
 Layer = tuple[str, str]
 
 CHAINS: dict[str, list[Layer]] = {
     "mlp": [("linear", "mm.0"), ("linear", "mm.2")],
     "mlp_norm": [("linear", "mm.0"), ("norm", "mm.1"), ("linear", "mm.3"), ("norm", "mm.4")],
-    "ldp": [("linear", "mm.model.mlp.0"), ("linear", "mm.model.mlp.2")],
+    "ldp": [("linear", "mm.model.mlp.1"), ("linear", "mm.model.mlp.3")],
     "ldpv2": [("linear", "mm.model.mlp.0"), ("linear", "mm.model.mlp.2")],
     "qwen2vl_merger": [("linear", "mm.0"), ("linear", "mm.2")],
     "qwen2.5vl_merger": [("linear", "mm.0"), ("linear", "mm.2")],
@@ -30,7 +31,8 @@ CHAINS: dict[str, list[Layer]] = {
     "lfm2": [("norm", "mm.input_norm"), ("linear", "mm.1"), ("linear", "mm.2")],
     "kimivl": [("norm", "mm.input_norm"), ("linear", "mm.1"), ("linear", "mm.2")],
     "internvl": [("norm", "mm.model.mlp.0"), ("linear", "mm.model.mlp.1"), ("linear", "mm.model.mlp.3")],
-    "ultravox": [("linear", "mm.a.mlp.1"), ("linear", "mm.a.mlp.2")],
+    # SwiGLU halves mm.a.mlp.1's output before norm_mid and mm.a.mlp.2
+    "ultravox": [("linear", "mm.a.mlp.1"), ("halve", ""), ("norm", "mm.a.norm_mid"), ("linear", "mm.a.mlp.2")],
     "voxtral": [("linear", "mm.a.mlp.1"), ("linear", "mm.a.mlp.2")],
 }
 
@@ -63,6 +65,9 @@ def chain_problems(header: GGUFHeader, type_id: str, encoder_width: int | None) 
         prev_out = encoder_width
         prev_name = f"the encoder (width {encoder_width})"
     for kind, prefix in chain:
+        if kind == "halve":
+            prev_out = prev_out // 2 if prev_out is not None else None
+            continue
         w = tensors.get(f"{prefix}.weight")
         b = tensors.get(f"{prefix}.bias")
         if w is None:
@@ -80,9 +85,7 @@ def chain_problems(header: GGUFHeader, type_id: str, encoder_width: int | None) 
         n_in, n_out = w.shape[0], w.shape[1]
         if prev_out is not None and n_in != prev_out:
             problems.append(
-                StructureProblem(
-                    "chain", f"{prefix}.weight takes {n_in} inputs but {prev_name} outputs {prev_out}"
-                )
+                StructureProblem("chain", f"{prefix}.weight takes {n_in} inputs but {prev_name} outputs {prev_out}")
             )
         if b is not None and (len(b.shape) != 1 or b.shape[0] != n_out):
             problems.append(

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 
 
-
-
 @pytest.fixture(scope="session")
 def db():  # type: ignore[no-untyped-def]
     """The shipped compatibility database."""

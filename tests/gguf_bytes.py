@@ -76,7 +76,9 @@ def build(
     """Encode a GGUF file; return its bytes and the section layout."""
     lay = Layout()
     out = bytearray(magic + struct.pack(order + "I", version))
-    out += struct.pack(order + "QQ", len(tensors) if n_tensors is None else n_tensors, len(kvs) if n_kv is None else n_kv)
+    out += struct.pack(
+        order + "QQ", len(tensors) if n_tensors is None else n_tensors, len(kvs) if n_kv is None else n_kv
+    )
     lay.kv_start = len(out)
     for key, vtype, v in kvs:
         out += s(key, order) + struct.pack(order + "I", vtype) + value(vtype, v, order)

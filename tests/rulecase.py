@@ -10,9 +10,7 @@ from mmcheck.rules import Options
 from mmcheck.testing import write_projector, write_text_model
 
 
-def run_pair(
-    tmp: Path, model: dict[str, Any] | None = None, proj: dict[str, Any] | None = None, **kw: Any
-) -> Report:
+def run_pair(tmp: Path, model: dict[str, Any] | None = None, proj: dict[str, Any] | None = None, **kw: Any) -> Report:
     """Check a generated pair (tiny, width 64 by default) without the smoke test."""
     m = write_text_model(tmp / "model.gguf", **{"n_embd": 64, **(model or {})})
     p = write_projector(tmp / "mmproj.gguf", **{"n_embd_out": 64, **(proj or {})})

@@ -33,9 +33,7 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     }
 
 
-@pytest.mark.parametrize(
-    ("verdict", "code"), [("match", 0), ("unknown", 0), ("likely-garbage", 1), ("mismatch", 1)]
-)
+@pytest.mark.parametrize(("verdict", "code"), [("match", 0), ("unknown", 0), ("likely-garbage", 1), ("mismatch", 1)])
 def test_verdicts_and_default_exit_codes(pairs, verdict: str, code: int) -> None:  # type: ignore[no-untyped-def]
     model, proj = pairs[verdict]
     r = run_cli("pair", model, proj, "--format", "json")
@@ -96,7 +94,8 @@ def test_unreadable_input_is_exit_2(tmp_path: Path, pairs) -> None:  # type: ign
     model, _ = pairs["match"]
     r = run_cli("pair", model, bad)
     assert r.code == 2
-    assert r.err.strip() == f"mmcheck: error: {bad}: this is a Git LFS pointer, not the model; run `git lfs pull` to fetch the real file (at byte 0)"
+    expected = "this is a Git LFS pointer, not the model; run `git lfs pull` to fetch the real file (at byte 0)"
+    assert r.err.strip() == f"mmcheck: error: {bad}: {expected}"
     assert "Traceback" not in r.err
 
 

@@ -32,8 +32,8 @@ def test_same_as_gguf_reader(tmp_path: Path, case: str) -> None:
 
 
 def test_split_model_is_recognised(tmp_path: Path) -> None:
-    from gguf import GGUFWriter
     import numpy as np
+    from gguf import GGUFWriter
 
     w = GGUFWriter(tmp_path / "m.gguf", "llama", split_max_tensors=2)
     w.add_uint32("llama.embedding_length", 8)

@@ -71,7 +71,9 @@ tensor_types = st.sampled_from(
 @st.composite
 def tensor_infos(draw: st.DrawFn) -> list[tuple[str, tuple[int, ...], GGMLQuantizationType]]:
     n = draw(st.integers(0, 6))
-    names = draw(st.lists(st.text("abcdefghij.0123456789", min_size=1, max_size=20), min_size=n, max_size=n, unique=True))
+    names = draw(
+        st.lists(st.text("abcdefghij.0123456789", min_size=1, max_size=20), min_size=n, max_size=n, unique=True)
+    )
     out = []
     for name in names:
         qt = draw(tensor_types)
@@ -84,7 +86,7 @@ def tensor_infos(draw: st.DrawFn) -> list[tuple[str, tuple[int, ...], GGMLQuanti
 
 def same(a: Any, b: Any) -> bool:
     if isinstance(a, GGUFArray):
-        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))
     if isinstance(a, float):
         return (math.isnan(a) and math.isnan(b)) or a == b or a == float(np.float32(b))
     return bool(a == b)
@@ -136,7 +138,7 @@ def test_roundtrip(kv: dict[str, Any], tensors: list[Any], big: bool, header_onl
             if vt == GGUFValueType.ARRAY:
                 assert isinstance(got, GGUFArray)
                 assert len(got) == len(value)
-                for g, v in zip(got, value):
+                for g, v in zip(got, value, strict=False):
                     assert same(g, v), (key, g, v)
             else:
                 assert same(got, value), (key, got, value)

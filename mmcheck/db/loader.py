@@ -64,7 +64,7 @@ def _digest(contents: dict[str, bytes]) -> str:
     for name, data in contents.items():
         h.update(b"\0%d:%s\0%d:" % (len(name.encode()), name.encode(), len(data)))
         h.update(data)
-    return h.hexdigest()
+    return str(h.hexdigest())
 
 
 def load_db(path: str | Path | None = None) -> CompatDB:

@@ -174,7 +174,9 @@ def compute_width(header: GGUFHeader, spec: ProjectorType) -> Width:
         layers = _int_tuple(header, "clip.vision.feature_layer")
         pdim = header.get_int("clip.vision.projection_dim")
         if layers is None or pdim is None:
-            return Width(None, "len(feature_layer) x projection_dim", "clip.vision.feature_layer or projection_dim missing")
+            return Width(
+                None, "len(feature_layer) x projection_dim", "clip.vision.feature_layer or projection_dim missing"
+            )
         return Width(len(layers) * pdim, "len(clip.vision.feature_layer) x clip.vision.projection_dim")
     assert rule.tensor is not None and rule.dim is not None
     source = f"{rule.tensor} ne[{rule.dim}]"

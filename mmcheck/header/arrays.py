@@ -8,12 +8,12 @@ where an array's elements lie in the header bytes and decodes them only when ask
 
 from __future__ import annotations
 
-from mmcheck._hash import blake2b128
 import struct
 from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 
+from mmcheck._hash import blake2b128
 from mmcheck.errors import GGUFError
 from mmcheck.header.types import SCALAR_FORMATS, ValueType
 
@@ -43,7 +43,7 @@ class GGUFArray:
     length prefixes, starting from the nearest recorded checkpoint.
     """
 
-    __slots__ = ("element_type", "count", "start", "end", "key", "_buf", "_order", "_checkpoints")
+    __slots__ = ("_buf", "_checkpoints", "_order", "count", "element_type", "end", "key", "start")
 
     def __init__(
         self,
@@ -102,7 +102,7 @@ class GGUFArray:
             else:
                 fmt, _ = SCALAR_FORMATS[self.element_type]
                 h.update(struct.pack(f"<{self.count}{fmt}", *self.tolist()))
-        return h.hexdigest()
+        return str(h.hexdigest())
 
     # -- element access -------------------------------------------------------------------------
 

@@ -125,4 +125,4 @@ class GGUFHeader:
         """``complete``, ``header-only`` or ``truncated at byte N of M``."""
         if self.data_status == DataStatus.TRUNCATED:
             return f"truncated at byte {self.file_size} of {self.expected_file_size}"
-        return self.data_status.value
+        return str(self.data_status.value)

@@ -77,7 +77,7 @@ def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
 class _Cursor:
     """Reads primitive values from the buffer, checking bounds and naming what it reads."""
 
-    __slots__ = ("buf", "data", "pos", "size", "order", "key")
+    __slots__ = ("buf", "data", "key", "order", "pos", "size")
 
     def __init__(self, buf: HeaderBytes, size: int, order: str) -> None:
         self.buf = buf

@@ -110,6 +110,7 @@ _GGML_TYPE_LIST = [
 GGML_TYPES: dict[int, GGMLType] = {t.id: t for t in _GGML_TYPE_LIST}
 GGML_TYPES_BY_NAME: dict[str, GGMLType] = {t.name: t for t in _GGML_TYPE_LIST}
 
+
 #: Bits per weight, used to rank projector quantization (higher is closer to F16).
 def bits_per_weight(ggml_type: int) -> float | None:
     """Average bits per element of a ggml type, or None when the type is unknown."""

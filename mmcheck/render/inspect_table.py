@@ -81,8 +81,8 @@ def info_rows(info: FileInfo) -> list[tuple[str, str]]:
     ]
     if h.split is not None:
         rows.append(("split", f"shard {h.split.index + 1} of {h.split.count}"))
-    for w in h.warnings:
-        rows.append(("warning", w))
+    for warning in h.warnings:
+        rows.append(("warning", warning))
     return rows
 
 

@@ -10,10 +10,18 @@ from mmcheck.verdict import Verdict
 
 VERDICT_STYLE = {
     Verdict.MATCH: ("bold white on green", "MATCH", "the projector fits this model"),
-    Verdict.UNKNOWN: ("bold black on yellow", "UNKNOWN", "widths fit, but nothing confirms the projector was made for this model"),
-    Verdict.LIKELY_GARBAGE: ("bold white on dark_orange3", "LIKELY-GARBAGE", "it will load, but the output will be nonsense"),
+    Verdict.UNKNOWN: (
+        "bold black on yellow",
+        "UNKNOWN",
+        "widths fit, but nothing confirms the projector was made for this model",
+    ),
+    Verdict.LIKELY_GARBAGE: (
+        "bold white on dark_orange3",
+        "LIKELY-GARBAGE",
+        "it will load, but the output will be nonsense",
+    ),
     Verdict.MISMATCH: ("bold white on red", "MISMATCH", "the runtime will refuse or crash"),
-}  # fmt: skip
+}
 SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -31,16 +39,19 @@ def side_by_side(report: Report) -> list[tuple[str, str, str]]:
     p = report.mmproj.projector if report.mmproj is not None else None
     tower = p.primary if p is not None else None
     enc = p.encoder if p is not None else None
+    width = _v(p.output_width if p else None) + (f"  ({tower.width.source})" if tower else "")
+    tokens = _v(tower.tokens.typical if tower and tower.tokens else None)
+    tokenizer = f"{_v(t.tokenizer_model if t else None)} / {_v(t.tokenizer_pre if t else None)}"
     rows = [
         ("file", report.model_path, report.mmproj_path or "—"),
         ("architecture", _v(t.architecture if t else None), ", ".join(p.type_ids) if p and p.type_ids else "—"),
-        ("width", _v(t.n_embd_inp if t else None), _v(p.output_width if p else None) + (f"  ({tower.width.source})" if tower else "")),
+        ("width", _v(t.n_embd_inp if t else None), width),
         ("name", _v(t.name if t else None), _v(p.name if p else None)),
-        ("context / tokens per image", _v(t.context_length if t else None), _v(tower.tokens.typical if tower and tower.tokens else None)),
+        ("context / tokens per image", _v(t.context_length if t else None), tokens),
         ("layers", _v(t.n_layer if t else None), _v(enc.n_layer if enc else None)),
         ("vocab / encoder width", _v(t.vocab_size if t else None), _v(enc.width if enc else None)),
-        ("tokenizer / image size", f"{_v(t.tokenizer_model if t else None)} / {_v(t.tokenizer_pre if t else None)}", _v(enc.image_size if enc else None)),
-    ]  # fmt: skip
+        ("tokenizer / image size", tokenizer, _v(enc.image_size if enc else None)),
+    ]
     return rows
 
 

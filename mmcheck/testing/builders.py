@@ -249,6 +249,8 @@ class ProjectorSpec:
     explicit_tensors: dict[str, np.ndarray] = field(default_factory=dict)  # name -> values (ne reversed)
     seed: int = 0
     endianness: str = "little"
+    # Use llama.cpp's loader layout for the types whose default layout here differs from it
+
 
 
 def _vision_keys(s: ProjectorSpec) -> dict[str, Any]:
@@ -345,6 +347,41 @@ _SPATIAL_MERGE_TYPES = frozenset(
 )  # fmt: skip
 
 
+def _llamacpp_layout(t: str, s: ProjectorSpec) -> TensorPlan | None:
+    """Types whose tensors need more than one line: as llama.cpp's loader and graph expect them."""
+    e, o, a = s.width, s.n_embd_out, s.audio_width
+    h = s.hidden or o
+    m = s.merge or 2
+    if t == "ldp":
+        plan = linear("mm.model.mlp.1", e, o) + linear("mm.model.mlp.3", o, o)
+        for b in (1, 2):
+            pre = f"mm.model.mb_block.{b}.block"
+            plan += [(f"{pre}.0.0.weight", (3, 3, 1, o), "w"), *norm(f"{pre}.0.1", o)]
+            plan += linear(f"{pre}.1.fc1", o, o // 4 or 1) + linear(f"{pre}.1.fc2", o // 4 or 1, o)
+            plan += [(f"{pre}.2.0.weight", (1, 1, o, o), "w"), *norm(f"{pre}.2.1", o)]
+        return plan
+    if t == "llama4":
+        plan = linear("mm.model.mlp.1", e * m * m, h, bias=False) + linear("mm.model.mlp.2", h, h, bias=False)
+        return plan + linear("mm.model.fc", h, o, bias=False)
+    if t == "kimivl":
+        return norm("mm.input_norm", e) + linear("mm.1", e * m * m, h) + linear("mm.2", h, o)
+    if t == "glm4v":
+        plan = [("mm.patch_merger.weight", (m, m, e, e), "w"), ("mm.patch_merger.bias", (e,), "b")]
+        plan += linear("mm.model.fc", e, o, bias=False) + norm("mm.post_norm", o)
+        plan += linear("mm.gate", o, h * 2, bias=False) + linear("mm.up", o, h * 2, bias=False)
+        return plan + linear("mm.down", h * 2, o, bias=False)
+    if t == "cogvlm":
+        plan = linear("mm.model.fc", e, o, bias=False) + norm("mm.post_fc_norm", o)
+        plan += linear("mm.gate", o, h * 2, bias=False) + linear("mm.up", o, h * 2, bias=False)
+        plan += linear("mm.down", h * 2, o, bias=False)
+        return [*plan, ("v.boi", (o, 1), "e"), ("v.eoi", (o, 1), "e")]
+    if t == "ultravox":
+        k = s.stack_factor
+        plan = norm("mm.a.norm_pre", a * k, bias=False) + linear("mm.a.mlp.1", a * k, h * 2, bias=False)
+        return plan + norm("mm.a.norm_mid", h, bias=False) + linear("mm.a.mlp.2", h, o, bias=False)
+    return None
+
+
 def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
     """The ``mm.*`` (and type-specific ``v.*``/``a.*``) tensors of projector type ``t``.
 
@@ -357,17 +394,13 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
     m = s.merge or 2
     mm = e * m * m  # merged patch width
     plan: TensorPlan
+    exact = _llamacpp_layout(t, s)
+    if exact is not None:
+        return exact
     if t == "mlp":
         plan = linear("mm.0", e, h) + linear("mm.2", h, o)
     elif t == "mlp_norm":
         plan = linear("mm.0", e, h) + norm("mm.1", h) + linear("mm.3", h, o) + norm("mm.4", o)
-    elif t == "ldp":
-        plan = linear("mm.model.mlp.0", e, o) + linear("mm.model.mlp.2", o, o)
-        for b in (0, 1):
-            pre = f"mm.model.mb_block.{b}.block"
-            plan += [(f"{pre}.0.0.weight", (3, 3, 1, o), "w")] + norm(f"{pre}.0.1", o)
-            plan += linear(f"{pre}.1.fc1", o, o // 4 or 1) + linear(f"{pre}.1.fc2", o // 4 or 1, o)
-            plan += [(f"{pre}.2.0.weight", (1, 1, o, o), "w")] + norm(f"{pre}.2.1", o)
     elif t == "ldpv2":
         plan = linear("mm.model.mlp.0", e, o) + linear("mm.model.mlp.2", o, o)
         plan += [("mm.model.peg.0.weight", (3, 3, 1, o), "w"), ("mm.model.peg.0.bias", (o,), "b")]
@@ -394,7 +427,7 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
             plan += linear(f"v.deepstack.{i}.fc1", e * 4, e * 4) + linear(f"v.deepstack.{i}.fc2", e * 4, o)
     elif t in ("mimovl", "muse-glimmer"):
         plan = linear("mm.0", e * 4, e * 4) + linear("mm.2", e * 4, o)
-    elif t in ("glm4v", "glm5v"):
+    elif t == "glm5v":
         plan = [("mm.patch_merger.weight", (2, 2, e, e), "w")]
         plan += linear("mm.model.fc", e, o, bias=False) + norm("mm.post_norm", o)
         plan += linear("mm.gate", o, h * 2, bias=False) + linear("mm.up", o, h * 2, bias=False)
@@ -422,10 +455,7 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
             plan += [("v.token_embd.img_break", (o,), "e")]
     elif t in ("internvl", "nemotron_v2_vl"):
         plan = norm("mm.model.mlp.0", mm) + linear("mm.model.mlp.1", mm, h) + linear("mm.model.mlp.3", h, o)
-    elif t == "llama4":
-        plan = linear("mm.model.fc", mm, o, bias=False)
-        plan += linear("mm.model.mlp.1", e, e, bias=False) + linear("mm.model.mlp.2", e, e, bias=False)
-    elif t in ("lfm2", "kimivl", "kimik25"):
+    elif t in ("lfm2", "kimik25"):
         plan = norm("mm.input_norm", mm) + linear("mm.1", mm, h) + linear("mm.2", h, o)
     elif t in ("paddleocr", "dots_ocr", "dots3note_v", "yasa2", "deepseek4v"):
         plan = norm("mm.input_norm", mm) + linear("mm.0", mm, h) + linear("mm.2", h, o)
@@ -434,11 +464,6 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
             plan += [("v.image_newline", (o,), "e")]
     elif t == "dots3note_a":
         plan = linear("mm.a.mlp.1", a, h) + linear("mm.a.mlp.3", h, o)
-    elif t == "cogvlm":
-        plan = linear("mm.model.fc", e, o, bias=False) + norm("mm.post_norm", o)
-        plan += linear("mm.gate", o, h * 2, bias=False) + linear("mm.up", o, h * 2, bias=False)
-        plan += linear("mm.down", h * 2, o, bias=False)
-        plan += [("v.boi", (o, 1), "e"), ("v.eoi", (o, 1), "e")]
     elif t == "janus_pro":
         plan = linear("mm.0", e, o) + linear("mm.1", o, o)
     elif t in ("deepseekocr", "deepseekocr2"):
@@ -449,8 +474,8 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
         plan += [("v.image_newline", (o,), "e")]
     elif t == "granite4_vision":
         plan = linear("mm.model.fc", e, o // 2 or 1)
-    elif t in ("ultravox", "voxtral", "glma", "qwen3a", "musicflamingo", "parakeet", "mimo_audio"):
-        k = s.stack_factor if t in ("ultravox", "voxtral", "glma") else 1
+    elif t in ("voxtral", "glma", "qwen3a", "musicflamingo", "parakeet", "mimo_audio"):
+        k = s.stack_factor if t in ("voxtral", "glma") else 1
         plan = linear("mm.a.mlp.1", a * k, h) + linear("mm.a.mlp.2", h, o)
         if t == "glma":
             plan += [("v.boi", (o, 1), "e"), ("v.eoi", (o, 1), "e")]
@@ -630,11 +655,14 @@ def _numpy_shape(ne: tuple[int, ...]) -> tuple[int, ...]:
 def _random(rng: np.random.Generator, ne: tuple[int, ...], kind: str) -> np.ndarray:
     shape = _numpy_shape(ne)
     if kind == "b":
-        return (1.0 + 0.02 * rng.standard_normal(shape)).astype(np.float32) if len(ne) == 1 else rng.standard_normal(
-            shape
-        ).astype(np.float32)
+        return (
+            (1.0 + 0.02 * rng.standard_normal(shape)).astype(np.float32)
+            if len(ne) == 1
+            else rng.standard_normal(shape).astype(np.float32)
+        )
     fan_in = ne[0] if ne else 1
-    return (rng.standard_normal(shape) / np.sqrt(max(fan_in, 1))).astype(np.float32)
+    out: np.ndarray = (rng.standard_normal(shape) / np.sqrt(max(fan_in, 1))).astype(np.float32)
+    return out
 
 
 def _write(

@@ -23,7 +23,9 @@ def write_demo(directory: Path) -> list[Path]:
     out = [
         write_lineage_model(directory / "tinyllava-7b-f16.gguf", db.lineages["vicuna-7b-v1.5"], name="llava-v1.5-7b"),
         write_family_projector(directory / "mmproj-tinyllava-7b-f16.gguf", llava, v7, db, name="Llava 1.5 7b Hf"),
-        write_lineage_model(directory / "tinyllava-13b-f16.gguf", db.lineages["vicuna-13b-v1.5"], name="llava-v1.5-13b"),
+        write_lineage_model(
+            directory / "tinyllava-13b-f16.gguf", db.lineages["vicuna-13b-v1.5"], name="llava-v1.5-13b"
+        ),
         write_lineage_model(
             directory / "mistral-7b-instruct-f16.gguf", db.lineages["mistral-7b-v0.2"], name="Mistral 7B Instruct v0.2"
         ),

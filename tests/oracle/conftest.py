@@ -40,9 +40,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     rows.sort()
     w_name = max(len(r[0]) for r in rows)
     terminalreporter.section("llama.cpp oracle: outcomes and mmcheck verdicts")
-    terminalreporter.write_line(
-        f"{'case':<{w_name}}  {'llama.cpp':<9}  {'stage':<10}  {'mmcheck':<14}  agree  message"
-    )
+    terminalreporter.write_line(f"{'case':<{w_name}}  {'llama.cpp':<9}  {'stage':<10}  {'mmcheck':<14}  agree  message")
     agreed = 0
     for name, _expected, observed, stage, message, verdict, agrees in rows:
         ok = agrees == "True"

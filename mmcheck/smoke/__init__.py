@@ -1,0 +1,39 @@
+"""Projection smoke test: run the projector's real matmuls against the text model's embedding space.
+
+``run_smoke(model, mmproj)`` reads only the projection tensors of the projector and a sample of the
+text model's ``token_embd`` rows, dequantizes them with ``gguf.quants``, runs a numpy forward pass
+on seeded synthetic encoder features and reports shape errors (MM801), bad weights (MM802),
+non-finite outputs (MM803), a wrong output width (MM804), embedding-space evidence (MM805) and
+baked-embedding evidence (MM806/MM807). It never raises: unreadable inputs give ``skipped`` (MM808).
+
+numpy and gguf are imported lazily, inside ``run_smoke``: importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mmcheck.smoke.model import CODES, SmokeFinding, SmokeResult
+
+if TYPE_CHECKING:
+    from mmcheck.inspection import FileInfo
+
+__all__ = ["CODES", "SmokeFinding", "SmokeResult", "run_smoke"]
+
+
+def run_smoke(
+    model: FileInfo, mmproj: FileInfo, *, n_tokens: int = 16, seed: int = 0, embd_sample: int = 4096
+) -> SmokeResult:
+    """Run the smoke test of ``mmproj`` against ``model``. Never raises."""
+    import time
+
+    from mmcheck.smoke.model import skipped
+
+    t0 = time.perf_counter()
+    try:
+        from mmcheck.smoke.runner import run
+
+        return run(model, mmproj, n_tokens=n_tokens, seed=seed, embd_sample=embd_sample)
+    except Exception as exc:  # the contract is "never raise"
+        ms = (time.perf_counter() - t0) * 1000.0
+        return skipped(f"unexpected error: {type(exc).__name__}: {exc}", {"total": ms})
