@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# byte-compile now: with PYTHONDONTWRITEBYTECODE set, every run would recompile (start-up time)
+	$(BIN)/python -m compileall -q mmcheck
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -18,8 +20,12 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python -m mmcheck.testing.demo $(DEMO)
 	$(BIN)/mmcheck inspect $(DEMO)/tinyllava-7b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf
+	@echo; echo "== 1. the projector with its own model: match (exit 0) =="
 	$(BIN)/mmcheck pair $(DEMO)/tinyllava-7b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf
-	-$(BIN)/mmcheck pair $(DEMO)/tinyllava-13b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf
+	@echo; echo "== 2. the 7B projector with a 13B model: mismatch (exit 1) =="
+	$(BIN)/mmcheck pair $(DEMO)/tinyllava-13b-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf || echo "exit code $$?"
+	@echo; echo "== 3. same width, another lineage (Mistral-7B): likely-garbage (exit 1) =="
+	$(BIN)/mmcheck pair $(DEMO)/mistral-7b-instruct-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf || echo "exit code $$?"
 
 # pytest exits 5 when it collects no test; make treats that as a failure, as it must.
 test: install

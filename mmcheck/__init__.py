@@ -33,7 +33,19 @@ _EXPORTS = {
     "GGUFError": "mmcheck.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "FailOn",
+    "GGUFError",
+    "MMCheckError",
+    "Report",
+    "ScanResult",
+    "Verdict",
+    "__version__",
+    "check_pair",
+    "read_header",
+    "scan",
+    "suggest",
+]
 
 if TYPE_CHECKING:
     from mmcheck.errors import GGUFError, MMCheckError

@@ -98,7 +98,13 @@ def inspect(
     """
     from mmcheck.inspection import info_to_dict, inspect_file
 
-    database = load_database(db)
+    loaded: list[Any] = []
+
+    def database() -> Any:  # loaded on the first projector only: text models do not need it
+        if not loaded:
+            loaded.append(load_database(db))
+        return loaded[0]
+
     infos = []
     failed = False
     for f in files:
@@ -495,7 +501,9 @@ def scan(
 @app.command()
 def suggest(
     model: Annotated[Path, typer.Argument(help="The text model (or a projector: rank text models).", metavar="MODEL")],
-    dirs: Annotated[list[Path] | None, typer.Argument(help="Where to look (default: its folder).")] = None,
+    dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Where to look (default: MODEL's folder).", metavar="DIR...")
+    ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also look in subfolders.")] = False,
     show_all: Annotated[bool, typer.Option("--all", "-a", help="Also list the files that do not fit.")] = False,
     fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmcheck.db import CompatDB
 from mmcheck.facts.classify import FileKind, classify
-from mmcheck.facts.projector import ProjectorFacts, projector_facts
 from mmcheck.facts.text import TextFacts, text_facts
 from mmcheck.header import GGUFHeader, read_header
+
+if TYPE_CHECKING:
+    from mmcheck.db import CompatDB
+    from mmcheck.facts.projector import ProjectorFacts
+
 
 
 @dataclass(frozen=True)
@@ -38,15 +42,19 @@ class FileInfo:
         return str(self.kind.value)
 
 
-def analyze(header: GGUFHeader, db: CompatDB) -> FileInfo:
-    """Classify a header and extract the facts that fit its kind."""
+def analyze(header: GGUFHeader, db: CompatDB | Callable[[], CompatDB]) -> FileInfo:
+    """Classify a header and extract the facts that fit its kind (``db`` may be a loader)."""
     kind = classify(header)
     text = text_facts(header) if kind == FileKind.TEXT_MODEL else None
-    proj = projector_facts(header, db) if kind == FileKind.PROJECTOR else None
+    proj = None
+    if kind == FileKind.PROJECTOR:
+        from mmcheck.facts.projector import projector_facts
+
+        proj = projector_facts(header, db() if callable(db) else db)
     return FileInfo(header.path, header, kind, text, proj)
 
 
-def inspect_file(path: str | os.PathLike[str], db: CompatDB) -> FileInfo:
+def inspect_file(path: str | os.PathLike[str], db: CompatDB | Callable[[], CompatDB]) -> FileInfo:
     """Read ``path``'s header and analyze it. Raises ``GGUFError`` for unreadable files."""
     return analyze(read_header(path), db)
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mmcheck.db import CompatDB, ProjectorType
 from mmcheck.header import GGUFHeader
+
+if TYPE_CHECKING:  # the database is only passed in; importing it here would cost every inspect
+    from mmcheck.db import CompatDB, ProjectorType
 
 MODALITIES = ("vision", "audio", "gen_audio")
 #: key prefix of each modality (``clip.vision.*``, ``clip.audio.*``, ``clip.gen.audio.*``)

@@ -103,8 +103,11 @@ def render_report(report: Report, *, quiet: bool = False) -> None:
             line += f"; alignment {sm['alignment']:.2f}"
         if sm.get("scale_ratio") is not None:
             line += f", scale ratio {sm['scale_ratio']:.2f}"
-        stages = sm.get("stages") or []
-        if stages:
-            line += f"; {len(stages)} stage(s) run"
         console.print()
         console.print(line, highlight=False)
+        stages = sm.get("stages") or []
+        if stages:
+            chain = " → ".join(
+                f"{s['name']} {'x'.join(map(str, s['output_shape']))}" for s in stages if s.get("output_shape")
+            )
+            console.print(f"  stages: {chain}", highlight=False, style="dim")
