@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from mmcheck.facts.projector import ProjectorFacts
 
 
-
 @dataclass(frozen=True)
 class FileInfo:
     """A header with its classification and facts."""

@@ -8,8 +8,8 @@ launcher can call it before starting its runtime without a try/except.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mmcheck.db import CompatDB, load_db

@@ -146,7 +146,10 @@ def test_a_kimivl_norm_of_the_merged_width_is_flagged(text: Path, tmp_path: Path
     # llama.cpp normalizes each patch at the encoder width before merging; a norm sized for the
     # merged width does not fit (this was once the fixture builder's own mistake).
     proj = write_projector(
-        tmp_path / "p.gguf", projector_type="kimivl", n_embd_out=OUT, override_shapes={"mm.input_norm.weight": (32 * 4,)}
+        tmp_path / "p.gguf",
+        projector_type="kimivl",
+        n_embd_out=OUT,
+        override_shapes={"mm.input_norm.weight": (32 * 4,)},
     )
     r = run_smoke(info(text), info(proj))
     assert "MM801" in _codes(r)

@@ -8,9 +8,9 @@ on the first error and otherwise stores the result in the cache.
 
 from __future__ import annotations
 
-from mmcheck._hash import sha256
 from pathlib import Path
 
+from mmcheck._hash import sha256
 from mmcheck.db import cache
 from mmcheck.db.model import CompatDB, Family, Lineage, ProjectorType, Runtime
 from mmcheck.errors import DBError

@@ -8,7 +8,18 @@ test. Codes are stable; a renamed rule keeps its code.
 from __future__ import annotations
 
 from mmcheck.errors import ConfigError
-from mmcheck.rules import lineage, quant, roles, runtime, smoke, structure, text, tokens, width  # noqa: F401
+from mmcheck.rules import (  # noqa: F401
+    lineage,
+    quant,
+    roles,
+    runtime,
+    scanning,
+    smoke,
+    structure,
+    text,
+    tokens,
+    width,
+)
 from mmcheck.rules.base import Context, Finding, Hit, Options, Rule, Severity, registered
 
 RULES: dict[str, Rule] = dict(sorted(registered().items()))

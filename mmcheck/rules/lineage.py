@@ -54,12 +54,11 @@ def assess(ctx: Context) -> LineageAssessment | None:
     attributed = [c for c in candidates if names_match(_variant(c).text_name_patterns, pnames) is not None]
     if attributed:
         candidates = attributed
-    # Headers alone cannot tell apart variants of one recipe trained on different lineages.
-    ambiguous = (
-        sorted({lm.lineage.name for _, _, lm in candidates})
-        if len({lm.lineage.id for _, _, lm in candidates}) > 1
-        else []
-    )
+    # Headers alone cannot tell apart variants of one recipe trained on different lineages. That
+    # matters when the candidates disagree about this text model: some fit it, others contradict it.
+    fits = {lm.lineage.name for _, _, lm in candidates if not lm.contradicted}
+    clashes = {lm.lineage.name for _, _, lm in candidates if lm.contradicted}
+    ambiguous = sorted(fits | clashes) if fits and clashes else []
     confirmed: list[str] = []
     missing: list[str] = []
     contradictions: list[str] = []

@@ -252,7 +252,6 @@ class ProjectorSpec:
     # Use llama.cpp's loader layout for the types whose default layout here differs from it
 
 
-
 def _vision_keys(s: ProjectorSpec) -> dict[str, Any]:
     return {
         "clip.has_vision_encoder": True,

@@ -65,7 +65,7 @@ def projector_spec_for_variant(family: Family, variant: FamilyVariant, db: Compa
         n_head=(enc.head_count if enc and enc.head_count else 16),
         image_size=(enc.image_size if enc and enc.image_size else 336),
         patch_size=(enc.patch_size if enc and enc.patch_size else 14),
-        name=f"{family.name} {variant.size_label or ''} projector".strip(),
+        name=variant.id,
         header_only=True,
     )
     for key, value in overrides.items():

@@ -1,0 +1,515 @@
+"""``mmcheck scan``: find every GGUF under some paths, classify each by content, check every plausible
+(text model, projector) pair, and say which projector fits which model.
+
+``scan()`` never raises for a bad file (an unreadable file or a Git LFS pointer becomes a note with
+a finding); only a path the caller named that does not exist raises ``MMCheckError``. Header reads
+run in a thread pool. ``suggest()`` ranks the projectors that fit one text model (or the text models
+one projector fits), best first.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from mmcheck.db import CompatDB, load_db
+from mmcheck.errors import GGUFError, MMCheckError
+from mmcheck.facts.classify import FileKind
+from mmcheck.inspection import FileInfo, inspect_file
+from mmcheck.pair import Report, evaluate
+from mmcheck.pairing import Candidate, candidate_pairs, name_affinity, precision_bits, rank_key
+from mmcheck.rules import Options, Rule, resolve
+from mmcheck.rules.base import Finding, Severity
+from mmcheck.verdict import FailOn
+
+PathLike = str | os.PathLike[str]
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+_LFS_PREFIX = b"version https://git-lfs"
+_BLOB = re.compile(r"^sha256[-:][0-9a-f]{64}$")
+_MTP = re.compile(r"(^|[-_.])mtp[-_.]")
+
+
+class Status(str, Enum):
+    """What the scan made of a file."""
+
+    TEXT_MODEL = "text-model"
+    PROJECTOR = "projector"
+    SHARD = "shard"  # a later shard of a split model: its first shard stands for it
+    EXCLUDED = "excluded"  # imatrix / mtp files, skipped by name
+    OTHER = "other"  # a LoRA adapter, an imatrix, or another GGUF that is neither role
+    LFS_POINTER = "lfs-pointer"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """One file the scan found."""
+
+    path: Path
+    status: Status
+    info: FileInfo | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "path": str(self.path),
+            "status": self.status.value,
+            "kind": self.info.kind.value if self.info is not None else None,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """One checked pair and what ranks it."""
+
+    report: Report
+    model: Path
+    mmproj: Path
+    distance: int
+    affinity: int
+    bits_gap: int
+
+    @property
+    def ok(self) -> bool:
+        """The projector fits the model (verdict match or unknown)."""
+        return self.report.ok
+
+    def key_for_model(self) -> tuple[int | str, ...]:
+        """Rank among the projectors of one model (best first)."""
+        return rank_key(self.report, distance=self.distance, affinity=self.affinity, bits_gap=self.bits_gap,
+                        other=str(self.mmproj))  # fmt: skip
+
+    def key_for_projector(self) -> tuple[int | str, ...]:
+        """Rank among the text models of one projector (best first)."""
+        return rank_key(self.report, distance=self.distance, affinity=self.affinity, bits_gap=self.bits_gap,
+                        other=str(self.model))  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (the findings, not the full file descriptions)."""
+        return {
+            "model": str(self.model),
+            "mmproj": str(self.mmproj),
+            "verdict": self.report.verdict.value,
+            "ok": self.ok,
+            "distance": self.distance,
+            "findings": [f.to_dict() for f in self.report.findings],
+            "smoke": self.report.smoke_dict(),
+        }
+
+
+@dataclass
+class ScanResult:
+    """Everything a scan found: files, checked pairs, and notes (findings about single files)."""
+
+    files: list[ScannedFile]
+    pairs: list[PairCheck]
+    notes: list[Report] = field(default_factory=list)
+
+    def paths(self, status: Status) -> list[Path]:
+        """The files with ``status``, in scan order."""
+        return [f.path for f in self.files if f.status == status]
+
+    def pairs_of_projector(self, mmproj: Path) -> list[PairCheck]:
+        """The pairs of one projector, best first."""
+        return self._by_projector.get(mmproj, [])
+
+    def pairs_of_model(self, model: Path) -> list[PairCheck]:
+        """The pairs of one text model, best first."""
+        return self._by_model.get(model, [])
+
+    @cached_property
+    def _by_projector(self) -> dict[Path, list[PairCheck]]:
+        out: dict[Path, list[PairCheck]] = {}
+        for p in self.pairs:
+            out.setdefault(p.mmproj, []).append(p)
+        return {k: sorted(v, key=PairCheck.key_for_projector) for k, v in out.items()}
+
+    @cached_property
+    def _by_model(self) -> dict[Path, list[PairCheck]]:
+        out: dict[Path, list[PairCheck]] = {}
+        for p in self.pairs:
+            out.setdefault(p.model, []).append(p)
+        return {k: sorted(v, key=PairCheck.key_for_model) for k, v in out.items()}
+
+    def matrix(self) -> dict[str, dict[str, str]]:
+        """projector -> text model -> verdict, for every checked pair."""
+        out: dict[str, dict[str, str]] = {}
+        for p in self.pairs:
+            out.setdefault(str(p.mmproj), {})[str(p.model)] = p.report.verdict.value
+        return out
+
+    def chosen(self) -> dict[Path, PairCheck]:
+        """For each text model with a fitting projector, the best pair (what a launcher should use)."""
+        out: dict[Path, PairCheck] = {}
+        for m in self.paths(Status.TEXT_MODEL):
+            fitting = [p for p in self.pairs_of_model(m) if p.ok]
+            if fitting:
+                out[m] = fitting[0]
+        return out
+
+    def models_without_projector(self) -> list[Path]:
+        """Text models no projector in reach fits (text-only models included)."""
+        chosen = self.chosen()
+        return [m for m in self.paths(Status.TEXT_MODEL) if m not in chosen]
+
+    def projectors_without_model(self) -> list[Path]:
+        """Projectors that fit no text model in reach (including those with none in reach)."""
+        return [p for p in self.paths(Status.PROJECTOR) if not any(c.ok for c in self.pairs_of_projector(p))]
+
+    def reports(self) -> list[Report]:
+        """The reports worth showing in CI formats: each projector's best pair(s) — all of its pairs
+        when none fits — and the notes. Pairs of a projector with another model's quantizations
+        (a 4B projector against the 12B model beside it) are in the matrix, not here."""
+        out: list[Report] = []
+        for proj in self.paths(Status.PROJECTOR):
+            ranked = self.pairs_of_projector(proj)
+            if not ranked:
+                continue
+            best = ranked[0].report.verdict
+            out += [c.report for c in ranked if c.report.verdict == best or not ranked[0].ok]
+        return out + self.notes
+
+    def fails(self, fail_on: FailOn = FailOn.likely_garbage) -> bool:
+        """Whether the scan should fail a CI job: an unreadable file or LFS pointer, a projector whose
+        best pair fails ``fail_on``, or (``unknown``/``warning``) a projector with nothing to check."""
+        if any(n.error is not None for n in self.notes):
+            return True
+        if fail_on == FailOn.warning and any(f.severity != Severity.INFO for n in self.notes for f in n.findings):
+            return True
+        for proj in self.paths(Status.PROJECTOR):
+            ranked = self.pairs_of_projector(proj)
+            if not ranked:
+                if fail_on in (FailOn.unknown, FailOn.warning):
+                    return True
+            elif ranked[0].report.fails(fail_on):
+                return True
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``mmcheck scan --format json``."""
+        return {
+            "schema_version": 1,
+            "files": [f.to_dict() for f in self.files],
+            "pairs": [p.to_dict() for p in self.pairs],
+            "matrix": self.matrix(),
+            "chosen": {str(m): str(p.mmproj) for m, p in self.chosen().items()},
+            "models_without_projector": [str(p) for p in self.models_without_projector()],
+            "projectors_without_model": [str(p) for p in self.projectors_without_model()],
+            "notes": [f.to_dict() for n in self.notes for f in n.findings],
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+# Finding the files
+# ------------------------------------------------------------------------------------------------
+
+
+def is_gguf_name(path: Path) -> bool:
+    """A file the scan looks at: ``*.gguf`` (any case), or an Ollama blob ``sha256-<hex>``."""
+    return path.name.lower().endswith(".gguf") or bool(_BLOB.match(path.name))
+
+
+def is_excluded_name(path: Path) -> bool:
+    """imatrix and MTP (multi-token-prediction draft) files are never paired (domain.md §11)."""
+    name = path.name.lower()
+    return "imatrix" in name or bool(_MTP.search(name))
+
+
+def discover(paths: Iterable[PathLike], *, recursive: bool = False) -> list[Path]:
+    """The files to scan, deduplicated, in a stable order.
+
+    A directory contributes its GGUF files (and with ``recursive`` those of every non-hidden
+    subfolder); a file contributes itself and the GGUF files beside it (its folder-mates), which is
+    what a pre-commit hook that receives single files needs. Raises ``MMCheckError`` for a path
+    that does not exist.
+    """
+    seen: dict[str, Path] = {}
+
+    def add(p: Path) -> None:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen[key] = p
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in _dir_files(p, recursive):
+                add(f)
+        elif p.exists() or p.is_symlink():
+            add(p)
+            for f in _dir_files(p.parent, False):
+                add(f)
+        else:
+            raise MMCheckError(f"{p}: no such file or directory")
+    return list(seen.values())
+
+
+def _dir_files(d: Path, recursive: bool) -> list[Path]:
+    out: list[Path] = []
+    if recursive:
+        for root, dirs, files in os.walk(d):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            out += [Path(root) / f for f in sorted(files) if is_gguf_name(Path(f))]
+    else:
+        try:
+            entries = sorted(d.iterdir())
+        except OSError as e:
+            raise MMCheckError(f"{d}: cannot list: {e.strerror or e}") from None
+        out = [f for f in entries if is_gguf_name(f) and not f.is_dir()]
+    return [f for f in out if not _BLOB.match(f.name) or _has_gguf_magic(f)]
+
+
+def _has_gguf_magic(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
+def read_file(path: Path, db: CompatDB) -> ScannedFile:
+    """Read and classify one file; never raises."""
+    if is_excluded_name(path):
+        return ScannedFile(path, Status.EXCLUDED)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as e:
+        return ScannedFile(path, Status.UNREADABLE, error=f"cannot read: {e.strerror or e}")
+    if head.startswith(_LFS_PREFIX):
+        return ScannedFile(path, Status.LFS_POINTER, error="Git LFS pointer, not the model")
+    try:
+        info = inspect_file(path, db)
+    except GGUFError as e:
+        return ScannedFile(path, Status.UNREADABLE, error=str(e))
+    except Exception as e:  # a reader bug must not end a scan of a thousand files
+        return ScannedFile(path, Status.UNREADABLE, error=f"internal error reading the file: {type(e).__name__}: {e}")
+    split = info.header.split
+    if split is not None and split.index > 0:
+        return ScannedFile(path, Status.SHARD, info)
+    if info.kind == FileKind.TEXT_MODEL:
+        return ScannedFile(path, Status.TEXT_MODEL, info)
+    if info.kind == FileKind.PROJECTOR:
+        return ScannedFile(path, Status.PROJECTOR, info)
+    return ScannedFile(path, Status.OTHER, info)
+
+
+def read_files(paths: Sequence[Path], db: CompatDB, *, jobs: int | None = None,
+               progress: Progress | None = None) -> list[ScannedFile]:  # fmt: skip
+    """Read every file's header in a thread pool; results in the order of ``paths``."""
+    # Parsing is CPU-bound under the GIL: threads pay off when reads wait on the disk (cold cache,
+    # network mounts), so a few are enough.
+    workers = jobs or min(4, (os.cpu_count() or 1) + 2)
+    if workers <= 1 or len(paths) < 4:
+        out = []
+        for i, p in enumerate(paths):
+            out.append(read_file(p, db))
+            if progress is not None:
+                progress("read", i + 1, len(paths))
+        return out
+    results: list[ScannedFile | None] = [None] * len(paths)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(read_file, p, db): i for i, p in enumerate(paths)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            results[futures[fut]] = fut.result()
+            if progress is not None:
+                progress("read", done, len(paths))
+    return [r for r in results if r is not None]
+
+
+# ------------------------------------------------------------------------------------------------
+# Checking the pairs
+# ------------------------------------------------------------------------------------------------
+
+
+def scan(
+    paths: Iterable[PathLike],
+    *,
+    recursive: bool = False,
+    db: CompatDB | PathLike | None = None,
+    smoke: bool = False,
+    jobs: int | None = None,
+    options: Options | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan ``paths`` (directories, or files plus their folder-mates) and check every candidate pair.
+
+    ``smoke`` is off by default: a scan reads headers only. Raises ``MMCheckError`` only for a
+    named path that does not exist or an invalid rule selection.
+    """
+    database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
+    rules = resolve(select, ignore)
+    with _gc_paused():
+        return _scan(paths, recursive, database, rules, options or Options(), smoke, jobs, progress)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a scan allocates millions of small acyclic objects (tensor
+    infos, findings) and the collector's passes over them cost ~15 % of the scan time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _scan(paths: Iterable[PathLike], recursive: bool, database: CompatDB, rules: list[Rule], options: Options,
+          smoke: bool, jobs: int | None, progress: Progress | None) -> ScanResult:  # fmt: skip
+    files = read_files(discover(paths, recursive=recursive), database, jobs=jobs, progress=progress)
+    by_path = {f.path: f for f in files}
+    models = [f.path for f in files if f.status == Status.TEXT_MODEL]
+    projs = [f.path for f in files if f.status == Status.PROJECTOR]
+    candidates = candidate_pairs(models, projs)
+    bits = {f.path: precision_bits(f.info) for f in files if f.status in (Status.TEXT_MODEL, Status.PROJECTOR)}
+    pairs = []
+    for i, c in enumerate(candidates):
+        pairs.append(_check(c, by_path, bits, database, rules, options, smoke=smoke))
+        if progress is not None:
+            progress("pair", i + 1, len(candidates))
+    result = ScanResult(files, pairs)
+    result.notes = _notes(result)
+    return result
+
+
+def _check(c: Candidate, by_path: dict[Path, ScannedFile], bits: dict[Path, int], db: CompatDB, rules: list[Rule],
+           options: Options, *, smoke: bool) -> PairCheck:  # fmt: skip
+    m, p = by_path[c.model].info, by_path[c.mmproj].info
+    assert m is not None and p is not None
+    report = evaluate(m, p, db, rules, options, smoke=smoke, strict=False)
+    gap = abs(bits[c.model] - bits[c.mmproj])
+    return PairCheck(report, c.model, c.mmproj, c.distance, name_affinity(c.model, c.mmproj), gap)
+
+
+def _finding(code: str, message: str, hint: str, path: Path) -> Finding:
+    from mmcheck.render.formats import rule_table
+
+    r = rule_table()[code]
+    return Finding(r.code, r.name, r.severity, message, hint, r.effect, str(path))
+
+
+def _note(finding: Finding, path: Path, error: str | None = None) -> Report:
+    from mmcheck.verdict import decide
+
+    return Report(decide([finding]), [finding], str(path), None, error=error,
+                  error_path=None if error is None else str(path), smoke_requested=False)  # fmt: skip
+
+
+def _notes(result: ScanResult) -> list[Report]:
+    """Findings about single files: unreadable files, LFS pointers, orphans, ambiguous choices."""
+    notes: list[Report] = []
+    for f in result.files:
+        if f.status == Status.LFS_POINTER:
+            msg = f"{f.path.name} is a Git LFS pointer (a small text file), not the GGUF it stands for"
+            notes.append(_note(_finding("MM090", msg, "run `git lfs pull`", f.path), f.path, f.error))
+        elif f.status == Status.UNREADABLE:
+            msg = f"{f.path.name} is not a readable GGUF file: {f.error}"
+            notes.append(_note(_finding("MM091", msg, "download or convert the file again", f.path), f.path, f.error))
+    for proj in result.paths(Status.PROJECTOR):
+        ranked = result.pairs_of_projector(proj)
+        if not ranked:
+            msg = f"no text model in the folder of {proj.name} or above it: nothing to check it against"
+            notes.append(_note(_finding("MM093", msg, f"run `mmcheck suggest {proj} DIR`", proj), proj))
+        elif not ranked[0].ok:
+            names = ", ".join(f"{c.model.name} ({c.report.verdict.value})" for c in ranked[:4])
+            more = f" and {len(ranked) - 4} more" if len(ranked) > 4 else ""
+            msg = f"{proj.name} fits none of the {len(ranked)} text model(s) beside it: {names}{more}"
+            notes.append(_note(_finding("MM092", msg, "upload the projector converted from this model", proj), proj))
+    for model in result.paths(Status.TEXT_MODEL):
+        ranked = result.pairs_of_model(model)
+        if ranked and not ranked[0].ok:
+            msg = f"{model.name} has {len(ranked)} projector(s) beside it and none fits it"
+            notes.append(_note(_finding("MM095", msg, "check which model this file was converted from", model), model))
+    notes += _ambiguity_notes(result)
+    return notes
+
+
+def _ambiguity_notes(result: ScanResult) -> list[Report]:
+    """One MM094 note per group of text models that several equally good projectors fit."""
+    groups: dict[tuple[Path, tuple[Path, ...]], list[Path]] = {}
+    for model in result.paths(Status.TEXT_MODEL):
+        ranked = [c for c in result.pairs_of_model(model) if c.ok]
+        if len(ranked) < 2:
+            continue
+        best = ranked[0].report.verdict
+        tied = tuple(c.mmproj for c in ranked if c.report.verdict == best)
+        if len(tied) > 1:
+            groups.setdefault((tied[0], tied), []).append(model)
+    notes = []
+    for (chosen, tied), models in groups.items():
+        others = ", ".join(p.name for p in tied[1:])
+        who = models[0].name + (f" and {len(models) - 1} other text model(s)" if len(models) > 1 else "")
+        msg = f"{len(tied)} projectors fit {who}: choosing {chosen.name} over {others}"
+        notes.append(_note(_finding("MM094", msg, "pass the projector you want explicitly", chosen), chosen))
+    return notes
+
+
+# ------------------------------------------------------------------------------------------------
+# suggest
+# ------------------------------------------------------------------------------------------------
+
+
+def suggest(
+    model: PathLike,
+    dirs: Sequence[PathLike] = (),
+    *,
+    recursive: bool = False,
+    db: CompatDB | PathLike | None = None,
+    smoke: bool = False,
+    include_all: bool = False,
+    jobs: int | None = None,
+) -> list[Report]:
+    """The projectors in ``dirs`` (default: MODEL's folder) that fit MODEL, best first.
+
+    Ranked by verdict, then evidence (match findings, fewer errors and warnings), then the nearer
+    folder, the name and the closer precision. When MODEL is a projector, ranks the text models it
+    fits instead. ``include_all`` also returns the pairs that do not fit (after the fitting ones).
+    Raises ``GGUFError`` when MODEL itself is unreadable.
+    """
+    database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
+    target = Path(model)
+    info = inspect_file(target, database)
+    want = Status.TEXT_MODEL if info.kind == FileKind.PROJECTOR else Status.PROJECTOR
+    roots = list(dirs) or [target.parent]
+    found = read_files([p for p in discover(roots, recursive=recursive) if os.path.realpath(p) !=
+                        os.path.realpath(target)], database, jobs=jobs)  # fmt: skip
+    rules = resolve()
+    checks = []
+    for f in found:
+        if f.status != want or f.info is None:
+            continue
+        m, p = (info, f.info) if want == Status.PROJECTOR else (f.info, info)
+        report = evaluate(m, p, database, rules, Options(), smoke=smoke, strict=False)
+        dist = _distance(target.parent, f.path.parent)
+        gap = abs(precision_bits(m) - precision_bits(p))
+        key = rank_key(report, distance=dist, affinity=name_affinity(m.path, p.path), bits_gap=gap, other=str(f.path))
+        checks.append((key, report))
+    ranked = [r for _, r in sorted(checks, key=lambda kr: kr[0])]
+    return ranked if include_all else [r for r in ranked if r.ok]
+
+
+def _distance(a: Path, b: Path) -> int:
+    ra, rb = Path(os.path.realpath(a)), Path(os.path.realpath(b))
+    if ra == rb:
+        return 0
+    common = Path(os.path.commonpath([ra, rb]))
+    return len(ra.relative_to(common).parts) + len(rb.relative_to(common).parts)
+
+
+__all__ = ["PairCheck", "ScanResult", "ScannedFile", "Status", "discover", "read_file", "scan", "suggest"]
