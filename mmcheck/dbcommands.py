@@ -142,8 +142,13 @@ def match(
     from mmcheck.inspection import inspect_file
 
     _check_format(fmt)
+    from mmcheck.errors import GGUFError
+
     d = load_db(db)
-    info = inspect_file(file, d)
+    try:
+        info = inspect_file(file, d)
+    except GGUFError as e:
+        raise MMCheckError(f"{file}: {e}") from None
     rows: list[dict[str, Any]] = []
     if info.projector is not None:
         for fm in match_families(info.projector, d):
