@@ -163,6 +163,9 @@ FailOnOption = Annotated[
         help="Exit 1 from this verdict on: mismatch, likely-garbage (default), unknown, or warning (any warning).",
     ),
 ]
+ExitZeroOption = Annotated[
+    bool, typer.Option("--exit-zero", help="Exit 0 even when the result fails --fail-on (errors still exit 2).")
+]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.", metavar="FILE")]
 IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore configuration files.")]
 
@@ -196,9 +199,7 @@ def pair(
     mmproj: Annotated[Path, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
-    exit_zero: Annotated[
-        bool, typer.Option("--exit-zero", help="Exit 0 even when the verdict fails (errors still exit 2).")
-    ] = False,
+    exit_zero: ExitZeroOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict word.")] = False,
     smoke: Annotated[
         bool | None, typer.Option("--smoke/--no-smoke", help="Run the projection smoke test (default: on).")
@@ -302,7 +303,7 @@ def lint(
     files: Annotated[list[Path], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
-    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail.")] = False,
+    exit_zero: ExitZeroOption = False,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     output: OutputOption = None,
@@ -427,7 +428,7 @@ def scan(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also scan subfolders.")] = False,
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
-    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when the scan fails.")] = False,
+    exit_zero: ExitZeroOption = False,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each pair (default: off).")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel header reads.")] = None,
     select: SelectOption = None,

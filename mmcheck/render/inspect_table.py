@@ -62,6 +62,15 @@ def info_rows(info: FileInfo) -> list[tuple[str, str]]:
                 if tower.tokens.maximum is not None:
                     tok += f" (range {_fmt(tower.tokens.minimum)}–{tower.tokens.maximum:,})"
                 rows.append(("tokens", tok))
+            if tower.markers:
+                rows.append(("marker tokens", ", ".join(f"{text!r} ({kind})" for text, kind in tower.markers)))
+            if tower.baked_embeddings:
+                rows.append(("baked embeddings", ", ".join(tower.baked_embeddings)))
+            if tower.text_architectures:
+                rows.append(("text architectures", ", ".join(tower.text_architectures)))
+            missing = [*tower.missing_keys, *tower.missing_tensors]
+            if missing:
+                rows.append(("missing (required)", ", ".join(missing)))
         enc = p.encoder
         if enc is not None:
             rows += [
