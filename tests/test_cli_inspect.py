@@ -94,3 +94,22 @@ def test_help_teaches() -> None:
     assert "mmcheck pair model.gguf mmproj.gguf" in r.out
     r = run_cli("inspect", "--help")
     assert r.code == 0 and "data status" in r.out.replace("\n", " ")
+
+
+def test_terminal_output_uses_rich_and_pipes_get_the_same_rows(files: dict[str, Path], monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from mmcheck.db import load_db
+    from mmcheck.inspection import inspect_file
+    from mmcheck.render.inspect_table import info_rows, render_inspect
+
+    info = inspect_file(files["vision"], load_db())
+    render_inspect([info])
+    plain = capsys.readouterr().out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    render_inspect([info])
+    fancy = capsys.readouterr().out
+    for label, value in info_rows(info):
+        assert label in plain and value in plain
+        assert label in fancy
+    assert plain != fancy  # the terminal gets rich's layout
