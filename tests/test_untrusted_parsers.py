@@ -14,6 +14,7 @@ from mmcheck.header import read_header
 from mmcheck.header.sniff import describe_non_gguf
 
 
+@settings(deadline=None)
 @given(head=st.binary(max_size=600), size=st.integers(0, 2**40))
 def test_sniff_always_returns_one_line(head: bytes, size: int) -> None:
     text = describe_non_gguf(head, size)
