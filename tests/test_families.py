@@ -128,3 +128,23 @@ def test_qwen2vl_merger_on_plain_qwen2_is_likely_garbage(tmp_path: Path, db: Com
     assert check_pair(plain, proj, smoke=False, db=db).verdict == Verdict.LIKELY_GARBAGE
     r = check_pair(vl, proj, smoke=False, db=db)
     assert r.verdict != Verdict.LIKELY_GARBAGE and "MM304" not in {f.rule for f in r.findings}
+
+
+@pytest.mark.parametrize(
+    ("family_id", "expected"), [("gemma-3", Verdict.MATCH), ("pixtral-mistral-small", Verdict.UNKNOWN)]
+)
+def test_third_party_finetunes_match_only_where_the_family_works_with_finetunes(
+    tmp_path: Path, db: CompatDB, family_id: str, expected: Verdict
+) -> None:
+    fam = db.families[family_id]
+    variant = next(v for v in fam.variants if v.output_width and v.lineage in db.lineages)
+    assert (fam.finetunes_work == "yes") == (expected == Verdict.MATCH)
+    proj = write_family_projector(tmp_path / "p.gguf", fam, variant, db, name=variant.id)
+    markers = family_markers(fam, db)
+    lineage = db.lineages[variant.lineage or ""]
+    own = write_lineage_model(tmp_path / "own.gguf", lineage, name=variant.id, finetune="it", markers=markers)
+    assert check_pair(own, proj, smoke=False, db=db).verdict == Verdict.MATCH
+    tuned = write_lineage_model(
+        tmp_path / "tuned.gguf", lineage, name=f"{variant.id} Abliterated", finetune="it-abliterated", markers=markers
+    )
+    assert check_pair(tuned, proj, smoke=False, db=db).verdict == expected

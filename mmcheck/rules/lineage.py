@@ -22,7 +22,7 @@ class LineageAssessment:
     missing: list[str]  # what evidence is missing for a match
 
 
-_VENDOR_FINETUNE = ("it", "instruct", "chat", "base", "hf", "pt")
+_VENDOR_FINETUNE = ("it", "instruct", "chat", "base", "hf", "pt", "v1", "v2", "v3")
 
 
 def _projector_names(ctx: Context) -> list[str]:
@@ -69,11 +69,22 @@ def assess(ctx: Context) -> LineageAssessment | None:
         variant = _variant((fm, vid, lm))
         own = names_match(variant.text_name_patterns, names)
         finetune = (text.finetune or "").lower()
-        if own is not None:
+        third_party = _is_third_party_finetune(finetune)
+        if own is not None and third_party and fm.family.finetunes_work != "yes":
+            missing.append(
+                f"the text model is a fine-tune ({text.finetune!r}) of {fm.family.name}'s text model, and the "
+                f"database does not record that {fm.family.name} projectors work with fine-tunes"
+            )
+        elif own is not None and third_party:
+            confirmed.append(
+                f"text model {own!r} is a fine-tune ({text.finetune!r}) of {fm.family.name}'s text model ({vid}); "
+                f"{fm.family.name} projectors are known to work on fine-tunes of their base"
+            )
+        elif own is not None:
             confirmed.append(f"text model {own!r} is {fm.family.name}'s own text model ({vid})")
-        elif lm.identified and (fm.family.finetunes_work == "yes" or finetune in ("", *_VENDOR_FINETUNE)):
+        elif lm.identified and (fm.family.finetunes_work == "yes" or not third_party):
             how = "; ".join(lm.evidence)
-            if fm.family.finetunes_work == "yes" and finetune not in ("", *_VENDOR_FINETUNE):
+            if fm.family.finetunes_work == "yes" and third_party:
                 confirmed.append(
                     f"text model is a fine-tune of {lm.lineage.name} ({how}); {fm.family.name} projectors "
                     f"are known to work on fine-tunes of their base"
@@ -101,6 +112,14 @@ def assess(ctx: Context) -> LineageAssessment | None:
     result = LineageAssessment(families, candidates, confirmed, all_contradicted, contradictions, missing)
     ctx._lineage_assessment = result  # type: ignore[attr-defined]
     return result
+
+
+def _is_third_party_finetune(label: str) -> bool:
+    """``general.finetune`` names something beyond the vendor's own release labels (it, instruct...)."""
+    import re
+
+    words = [w for w in re.split(r"[-_ .]+", label) if w]
+    return bool(words) and not all(w in _VENDOR_FINETUNE or w.isdigit() for w in words)
 
 
 def _variant(c: tuple[FamilyMatch, str, LineageMatch]) -> FamilyVariant:
