@@ -148,3 +148,14 @@ def test_third_party_finetunes_match_only_where_the_family_works_with_finetunes(
         tmp_path / "tuned.gguf", lineage, name=f"{variant.id} Abliterated", finetune="it-abliterated", markers=markers
     )
     assert check_pair(tuned, proj, smoke=False, db=db).verdict == expected
+
+
+@pytest.mark.parametrize("family_id", sorted(DB.families))
+def test_every_family_projector_is_recognised(tmp_path: Path, db: CompatDB, family_id: str) -> None:
+    # including families whose widths the database leaves unknown (null): type + encoder signature
+    fam = db.families[family_id]
+    variant = next((v for v in fam.variants if v.output_width), fam.variants[0])
+    proj = write_family_projector(tmp_path / "p.gguf", fam, variant, db, n_embd_out=variant.output_width or 2048)
+    p = inspect_file(proj, db).projector
+    assert p is not None
+    assert family_id in {m.family.id for m in match_families(p, db)}
