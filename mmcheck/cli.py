@@ -176,6 +176,38 @@ def _settings(isolated: bool) -> Any:
     return Config() if isolated else load_config(find_config())
 
 
+def _database_for(cfg: Any, db: Path | None) -> Any:
+    """The database: --db / MMCHECK_DB, else the config file's ``db``, else the built-in one."""
+    return load_database(db or (Path(cfg.db) if cfg.db else None))
+
+
+def _threshold(cfg: Any, fail_on: Any) -> Any:
+    """--fail-on, else the config file's ``fail-on``, else likely-garbage."""
+    from mmcheck.verdict import FailOn
+
+    return FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+
+
+def _rule_filters(cfg: Any, select: list[str] | None, ignore: list[str] | None) -> tuple[Any, Any]:
+    """(select, ignore): the command line's --select replaces the config's; --ignore adds to it."""
+    return select or cfg.select or None, (ignore or []) + cfg.ignore or None
+
+
+def _options(
+    cfg: Any, *, ctx_size: int | None = None, batch_size: int | None = None, ubatch_size: int | None = None
+) -> Any:
+    """Rule options from the command line, then the config file, then llama.cpp's defaults."""
+    from mmcheck.rules import Options
+
+    return Options(
+        ctx_size=ctx_size or cfg.ctx_size,
+        batch_size=batch_size or cfg.batch_size or 2048,
+        ubatch_size=ubatch_size or cfg.ubatch_size or 512,
+        runtime=cfg.runtime,
+        runtime_version=cfg.runtime_version,
+    )
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text)
@@ -238,19 +270,12 @@ def pair(
       mmcheck pair model.gguf mmproj.gguf --fail-on unknown --quiet
     """
     from mmcheck.pair import check_pair
-    from mmcheck.rules import Options
-    from mmcheck.verdict import FailOn
 
     cfg = _settings(isolated)
-    database = load_database(db or (Path(cfg.db) if cfg.db else None))
-    options = Options(
-        ctx_size=ctx_size or cfg.ctx_size,
-        batch_size=batch_size or cfg.batch_size or 2048,
-        ubatch_size=ubatch_size or cfg.ubatch_size or 512,
-        runtime=cfg.runtime,
-        runtime_version=cfg.runtime_version,
-    )
+    database = _database_for(cfg, db)
+    options = _options(cfg, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size)
     run_smoke = smoke if smoke is not None else (cfg.smoke if cfg.smoke is not None else True)
+    rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
     report = check_pair(
         model,
         mmproj,
@@ -258,12 +283,12 @@ def pair(
         strict_roles=strict_roles,
         db=database,
         options=options,
-        select=select or cfg.select or None,
-        ignore=(ignore or []) + cfg.ignore or None,
+        select=rule_select,
+        ignore=rule_ignore,
     )
     if report.error is not None:
         raise typer.Exit(_report_error(report))
-    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    threshold = _threshold(cfg, fail_on)
     _render_pair(report, _resolve_format(fmt, cfg), quiet=quiet, output=output)
     if report.fails(threshold) and not exit_zero:
         raise typer.Exit(EXIT_FINDINGS)
@@ -317,12 +342,11 @@ def lint(
 
     from mmcheck.pair import lint_file
     from mmcheck.rules import resolve
-    from mmcheck.verdict import FailOn
 
     cfg = _settings(isolated)
-    database = load_database(db or (Path(cfg.db) if cfg.db else None))
-    rules = resolve(select or cfg.select or None, (ignore or []) + cfg.ignore or None)
-    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    database = _database_for(cfg, db)
+    rules = resolve(*_rule_filters(cfg, select, ignore))
+    threshold = _threshold(cfg, fail_on)
     reports = []
     failed_read = False
     for f in files:
@@ -454,19 +478,12 @@ def scan(
     """
     import json
 
-    from mmcheck.rules import Options
     from mmcheck.scan import scan as run_scan
-    from mmcheck.verdict import FailOn
 
     cfg = _settings(isolated)
-    database = load_database(db or (Path(cfg.db) if cfg.db else None))
-    options = Options(
-        ctx_size=cfg.ctx_size,
-        batch_size=cfg.batch_size or 2048,
-        ubatch_size=cfg.ubatch_size or 512,
-        runtime=cfg.runtime,
-        runtime_version=cfg.runtime_version,
-    )
+    database = _database_for(cfg, db)
+    options = _options(cfg)
+    rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
     progress = _progress_bar(sys.stderr.isatty())
     try:
         result = run_scan(
@@ -476,13 +493,13 @@ def scan(
             smoke=smoke,
             jobs=jobs,
             options=options,
-            select=select or cfg.select or None,
-            ignore=(ignore or []) + cfg.ignore or None,
+            select=rule_select,
+            ignore=rule_ignore,
             progress=progress,
         )
     finally:
         progress.close()
-    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
+    threshold = _threshold(cfg, fail_on)
     name = _resolve_format(fmt, cfg)
     if name == "json":
         _emit(json.dumps(result.to_dict(), indent=2), output)
@@ -569,11 +586,10 @@ def exec_command(
       mmcheck exec --model m.gguf --mmproj p.gguf --fail-on unknown -- koboldcpp --model m.gguf --mmproj p.gguf
     """
     from mmcheck.launch import exec_checked
-    from mmcheck.verdict import FailOn
 
     cfg = _settings(isolated)
-    threshold = FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
-    database = load_database(db or (Path(cfg.db) if cfg.db else None))
+    threshold = _threshold(cfg, fail_on)
+    database = _database_for(cfg, db)
     code = exec_checked(model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True)
     raise typer.Exit(code)
 
