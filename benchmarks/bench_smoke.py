@@ -4,6 +4,10 @@ Projector: ``mlp``, 1024 -> 4096 -> 4096, F16 (encoder omitted: 0 blocks). Text 
 32000 x 4096 Q4_K ``token_embd`` (random Q4_K blocks with small finite scales) and one tiny
 block. Both are generated into a temporary directory. Target: < 300 ms for the whole smoke test.
 
+Each round also runs the smoke test with the settings used before the calibration (16 projected
+rows, 4096 token rows; ``REFERENCE``), interleaved with the defaults, so the cost ratio is taken
+in the same run under the same load (budget: defaults <= 1.2 x reference, docs/smoke-test.md).
+
 Run: ``python -m benchmarks.bench_smoke``
 """
 
@@ -24,6 +28,10 @@ from mmcheck.smoke import run_smoke
 from mmcheck.testing.builders import write_projector
 
 TARGET_MS = 300.0
+#: the settings before the calibration (n_tokens, embd_sample), run as the same-run reference
+REFERENCE = {"n_tokens": 16, "embd_sample": 4096}
+#: the defaults may cost at most this much more than the reference
+RATIO_BUDGET = 1.2
 VOCAB, N_EMBD, VISION = 32000, 4096, 1024
 
 
@@ -61,8 +69,8 @@ def write_text(path: Path) -> Path:
     return path
 
 
-def main(repeats: int = 5) -> int:
-    """Generate the pair, run the smoke test ``repeats`` times, print per-stage and total times."""
+def main(repeats: int = 7) -> int:
+    """Generate the pair, run the smoke test ``repeats`` times (and the reference), print the times."""
     db = load_db()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -73,7 +81,10 @@ def main(repeats: int = 5) -> int:
         print(f"generated the pair in {time.perf_counter() - t0:.1f} s")
         model = inspect_file(d / "llava-7b-q4_k.gguf", db)
         proj = inspect_file(d / "mmproj-llava-7b-f16.gguf", db)
-        runs = [run_smoke(model, proj) for _ in range(repeats)]
+        runs, ref = [], []
+        for _ in range(repeats):  # interleaved: both see the same machine load
+            runs.append(run_smoke(model, proj))
+            ref.append(run_smoke(model, proj, **REFERENCE))  # type: ignore[arg-type]
     last = runs[-1]
     print(f"status: {last.status} ({last.reason}); scale_ratio={last.scale_ratio}, alignment={last.alignment}")
     print("stages (last run):")
@@ -86,6 +97,14 @@ def main(repeats: int = 5) -> int:
     first = runs[0].timings["total"]
     print(f"total: median {total:.1f} ms (first, cold cache: {first:.1f} ms); target < {TARGET_MS:.0f} ms: "
           f"{'OK' if total < TARGET_MS else 'OVER'}")  # fmt: skip
+    stages = ("dequantize", "forward", "embedding")
+    ref_total = statistics.median(r.timings["total"] for r in ref)
+    ratio = total / ref_total if ref_total > 0 else float("inf")
+    e = last.embedding
+    print(f"rows: {e.get('output_rows')} projected, {e.get('rows_sampled')} token rows; reference "
+          f"{REFERENCE['n_tokens']}/{REFERENCE['embd_sample']}: median {ref_total:.1f} ms "
+          f"({', '.join(f'{k} {statistics.median(r.timings[k] for r in ref):.1f}' for k in stages)}); "
+          f"ratio {ratio:.2f} (budget {RATIO_BUDGET}): {'OK' if ratio <= RATIO_BUDGET else 'OVER'}")  # fmt: skip
     return 0 if last.status != "skipped" else 1
 
 

@@ -163,7 +163,8 @@ def match(
             )
     elif info.text is not None:
         for lm in match_lineages(info.text, d):
-            if lm.contradicted and not lm.evidence:
+            evidence = [*lm.identified_by, *lm.finetune_of, *lm.supported_by]
+            if lm.contradicted and not evidence:
                 continue
             fams = sorted({f.id for f in d.families.values() for v in f.variants if v.lineage == lm.lineage.id})
             rows.append(
@@ -171,8 +172,9 @@ def match(
                     "lineage": lm.lineage.id,
                     "name": lm.lineage.name,
                     "identified": lm.identified,
-                    "evidence": list(lm.evidence),
+                    "evidence": evidence,
                     "consistent": list(lm.consistent),
+                    "converter_dependent": list(lm.weak_differences),
                     "contradictions": list(lm.contradictions),
                     "families": fams,
                 }
@@ -193,7 +195,7 @@ def match(
         else:
             tag = "identified" if r["identified"] else "consistent"
             typer.echo(f"  {i}. {r['name']} ({r['lineage']}) — {tag}")
-            for key in ("evidence", "consistent", "contradictions"):
+            for key in ("evidence", "consistent", "converter_dependent", "contradictions"):
                 if r[key]:
                     typer.echo(f"     {key}: {'; '.join(r[key])}")
             if r["families"]:

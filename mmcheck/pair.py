@@ -14,6 +14,7 @@ from typing import Any
 
 from mmcheck.db import CompatDB, load_db
 from mmcheck.errors import GGUFError, MMCheckError
+from mmcheck.evidence import Direction, Strength, weigh
 from mmcheck.facts.classify import FileKind
 from mmcheck.inspection import FileInfo, info_to_dict, inspect_file
 from mmcheck.rules import Context, Finding, Options, Rule, resolve
@@ -37,6 +38,46 @@ class Report:
     smoke_requested: bool = True
     error: str | None = None  # set when a file could not be read; verdict is then MISMATCH
     error_path: str | None = None
+    rules_run: tuple[str, ...] = ()  # codes of the rules that were enabled
+
+    def evidence(self, direction: Direction) -> list[Finding]:
+        """The findings that are evidence in ``direction``, strongest first."""
+        order = list(Strength)
+        found = [f for f in self.findings if f.evidence is not None and f.evidence.direction == direction]
+        return sorted(found, key=lambda f: (order.index(f.evidence.strength), f.rule))  # type: ignore[union-attr]
+
+    @property
+    def basis(self) -> str:
+        """One sentence: what the verdict rests on (never claims a check that was not run)."""
+        if self.error is not None:
+            return f"cannot read {self.error_path}"
+        balance = weigh(f.evidence for f in self.findings)
+        if self.verdict == Verdict.MISMATCH:
+            return "the runtime will refuse the pair or crash"
+        if self.verdict == Verdict.LIKELY_GARBAGE:
+            return "it will load, but the output will be nonsense (see why)"
+        if self.verdict == Verdict.MATCH:
+            return "positive evidence that the projector was made for this model"
+        if balance.conflict:
+            return "the evidence points both ways; see why"
+        width_checked = "MM101" in self.rules_run and self.mmproj_path is not None
+        lead = "the widths fit, but" if width_checked else "the width check was not run (MM101 is not selected), and"
+        return f"{lead} nothing confirms or contradicts that the projector was made for this model"
+
+    def why(self) -> dict[str, Any]:
+        """The evidence the verdict rests on: for and against, with strengths (the JSON ``why``)."""
+
+        def item(f: Finding) -> dict[str, Any]:
+            assert f.evidence is not None
+            return {"rule": f.rule, "name": f.name, "strength": f.evidence.strength.value, "message": f.message}
+
+        balance = weigh(f.evidence for f in self.findings)
+        return {
+            "basis": self.basis,
+            "conflict": balance.conflict,
+            "for": [item(f) for f in self.evidence(Direction.FOR)],
+            "against": [item(f) for f in self.evidence(Direction.AGAINST)],
+        }
 
     @property
     def ok(self) -> bool:
@@ -55,6 +96,7 @@ class Report:
             "model": _file_dict(self.model, self.model_path),
             "mmproj": _file_dict(self.mmproj, self.mmproj_path),
             "findings": [f.to_dict() for f in self.findings],
+            "why": self.why(),
             "smoke": self.smoke_dict(),
             "error": None if self.error is None else {"path": self.error_path, "message": self.error},
         }
@@ -149,14 +191,27 @@ def evaluate(
         # lint: only single-file rules, on whatever the one file is
         scopes = {"text"} if a.kind == FileKind.TEXT_MODEL else {"projector"}
         findings = [f for r in rules if r.scope in scopes for f in r.run(ctx)]
-        return Report(decide(findings), findings, str(a.path), None, ctx.model, ctx.mmproj, smoke_requested=False)
-    findings = [f for r in rules if not r.code.startswith("MM8") for f in r.run(ctx)]
-    pre_smoke = decide(findings)
-    if smoke and ctx.is_pair and pre_smoke != Verdict.MISMATCH:
+        return Report(
+            decide(findings),
+            findings,
+            str(a.path),
+            None,
+            ctx.model,
+            ctx.mmproj,
+            smoke_requested=False,
+            rules_run=tuple(r.code for r in rules),
+        )
+    # Structural rules first: the smoke test only runs on a pair the runtime would load. The
+    # lineage (MM3xx) and smoke (MM8xx) rules run after it, so that they can say what it measured.
+    late = ("MM3", "MM8")
+    findings = [f for r in rules if not r.code.startswith(late) for f in r.run(ctx)]
+    if smoke and ctx.is_pair and decide(findings) != Verdict.MISMATCH:
         from mmcheck.smoke import run_smoke
 
         assert ctx.model is not None and ctx.mmproj is not None
         ctx.smoke = run_smoke(ctx.model, ctx.mmproj)
+    findings += [f for r in rules if r.code.startswith("MM3") for f in r.run(ctx)]
+    if ctx.smoke is not None:
         findings += [f for r in rules if r.code.startswith("MM8") for f in r.run(ctx)]
     model_path = str(ctx.model.path) if ctx.model is not None else str(a.path)
     mmproj_path = str(ctx.mmproj.path) if ctx.mmproj is not None else (str(b.path) if b else None)
@@ -171,6 +226,7 @@ def evaluate(
         ctx.mmproj if ctx.mmproj is not None else b,
         ctx.smoke,
         smoke_requested=smoke,
+        rules_run=tuple(r.code for r in rules),
     )
 
 

@@ -1,6 +1,6 @@
 """Which projectors a scan checks against which text models, and how candidates are ranked.
 
-The rules (domain.md §11): pair by folder — a text model with the projectors in its own folder, or
+The rules (how model repositories are laid out): pair by folder — a text model with the projectors in its own folder, or
 when there are none, in the nearest folder above it that has some (and the same, upward, for a
 projector looking for text models); judge each pair by content; use file names only to break ties
 between projectors that fit equally well, and the precision closest to the model's last.

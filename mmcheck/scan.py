@@ -222,7 +222,7 @@ def is_gguf_name(path: Path) -> bool:
 
 
 def is_excluded_name(path: Path) -> bool:
-    """imatrix and MTP (multi-token-prediction draft) files are never paired (domain.md §11)."""
+    """imatrix and MTP (multi-token-prediction draft) files are never paired (as in common/download.cpp@0c1e570)."""
     name = path.name.lower()
     return "imatrix" in name or bool(_MTP.search(name))
 
@@ -401,7 +401,7 @@ def _finding(code: str, message: str, hint: str, path: Path) -> Finding:
     from mmcheck.render.formats import rule_table
 
     r = rule_table()[code]
-    return Finding(r.code, r.name, r.severity, message, hint, r.effect, str(path))
+    return Finding(r.code, r.name, r.severity, message, hint, r.evidence, str(path))
 
 
 def _note(finding: Finding, path: Path, error: str | None = None) -> Report:

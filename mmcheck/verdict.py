@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
+from mmcheck.evidence import weigh
 from mmcheck.rules.base import Finding, Severity
 
 
@@ -32,13 +33,20 @@ class FailOn(str, Enum):
 
 
 def decide(findings: Iterable[Finding]) -> Verdict:
-    """The worst effect among the findings; ``match`` only with positive evidence; else ``unknown``."""
-    effects = {f.effect for f in findings}
-    if "mismatch" in effects:
+    """The verdict the findings' evidence adds up to (policy: :mod:`mmcheck.evidence`).
+
+    ``mismatch`` on certain evidence against; ``likely-garbage`` on strong evidence against and
+    none for; ``match`` on strong evidence for and none against; otherwise ``unknown`` (including
+    strong evidence both ways). Weak evidence never decides.
+    """
+    balance = weigh(f.evidence for f in findings)
+    if balance.certain_against:
         return Verdict.MISMATCH
-    if "likely-garbage" in effects:
+    if balance.conflict:
+        return Verdict.UNKNOWN
+    if balance.strong_against:
         return Verdict.LIKELY_GARBAGE
-    if "match" in effects:
+    if balance.strong_for:
         return Verdict.MATCH
     return Verdict.UNKNOWN
 

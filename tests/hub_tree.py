@@ -1,4 +1,5 @@
-"""Generated model-hub folders laid out like the major publishers' repositories (domain.md §11).
+"""Generated model-hub folders laid out like the major publishers' repositories
+(file names as ggml-org, bartowski, unsloth, mradermacher and lmstudio-community publish them).
 
 Header-only files (real key names, tensor names and shapes, no weights). Each distinct file is
 written once and copied under the names each publisher uses.
@@ -12,7 +13,7 @@ from typing import Any
 
 from mmcheck.db import CompatDB
 from mmcheck.testing.builders import write_text_model
-from mmcheck.testing.presets import text_spec_for_lineage, write_family_projector
+from mmcheck.testing.presets import family_markers, text_spec_for_lineage, write_family_projector
 
 LFS_POINTER = (
     "version https://git-lfs.github.com/spec/v1\n"
@@ -78,7 +79,10 @@ def _write_unique(cache: Path, entry: tuple[str, ...], db: CompatDB) -> Path:
     if path.exists():
         return path
     if kind in ("model", "shard"):
-        spec = text_spec_for_lineage(db.lineages[entry[1]])
+        # a VLM's own text model has its family's marker tokens
+        fams = [f for f in db.families.values() if any(v.lineage == entry[1] for v in f.variants)]
+        markers = tuple(dict.fromkeys(m for f in fams for m in family_markers(f, db)))
+        spec = text_spec_for_lineage(db.lineages[entry[1]], markers=markers)
         if kind == "model" and len(entry) > 2:
             spec.weight_type = spec.embd_type = entry[2]
         if kind == "shard":

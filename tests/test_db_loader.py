@@ -18,7 +18,7 @@ from mmcheck.errors import DBError
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "compat_db"
 
-# docs/domain.md §4.2 at llama.cpp 0c1e570: the 63 type strings (mlp_norm has none).
+# PROJECTOR_TYPE_NAMES in tools/mtmd/clip-impl.h at llama.cpp 0c1e570: the 63 type strings (mlp_norm has none).
 DOMAIN_TYPES = [
     "mlp",
     "ldp",

@@ -34,3 +34,25 @@ def test_ci_runs_make_test_and_nothing_else() -> None:
         if line.strip() and not line.startswith("#") and not line.startswith("set ")
     ]
     assert lines == ["make test"]
+
+
+# Phrases that point at notes outside the repository instead of at a primary source.
+_NOT_SOURCES = ("domain.md", "style.md", "benchmarks.md §", "team brief", "the brief", "/work/", "wiki page not read")
+
+
+def _offending(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8", errors="replace").lower()
+    return [p for p in _NOT_SOURCES if p in text]
+
+
+def test_database_entries_cite_primary_sources_only() -> None:
+    bad = {
+        str(p.relative_to(ROOT)): hits for p in sorted((ROOT / "compat_db").rglob("*.yaml")) if (hits := _offending(p))
+    }
+    assert not bad, bad
+
+
+def test_user_facing_text_never_mentions_internal_notes() -> None:
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "mmcheck").rglob("*.py"))]
+    bad = {str(p.relative_to(ROOT)): hits for p in files if (hits := _offending(p))}
+    assert not bad, bad

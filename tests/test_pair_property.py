@@ -1,5 +1,5 @@
 """Property: over random generated pairs, `mismatch` exactly when llama.cpp's width rule would
-refuse the pair or a crash hazard is present (domain.md §4.1, §8)."""
+refuse the pair or a crash hazard is present (tools/mtmd/mtmd.cpp@0c1e570 width check; the oracle suite's crashes)."""
 
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ def test_bad_tensor_infos(write, tensors, fragment: str) -> None:  # type: ignor
 
 
 def test_tensor_count_zero_file_ending_before_padding_is_complete(write) -> None:  # type: ignore[no-untyped-def]
-    # real ggml-vocab-*.gguf files end before the padded data offset (domain.md §1.3)
+    # real ggml-vocab-*.gguf files end before the padded data offset (e.g. ggml-vocab-aquila.gguf)
     data, lay = gb.build([("general.architecture", gb.STR, "llama"), ("x", gb.U8, 1)], [])
     assert lay.data_offset > len(data)
     h = read_header(write(data))

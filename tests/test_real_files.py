@@ -30,7 +30,7 @@ def test_smollm2_reads_identically_to_gguf_reader(smollm2: Path) -> None:
 
 def test_smollm2_facts(smollm2: Path) -> None:
     t = text_facts(read_header(smollm2))
-    # domain.md §10 (measured): llama, 576, 30 blocks, 9/3 heads, vocab 49,152 (gpt2/smollm), 272 tensors
+    # measured on the file: llama, 576, 30 blocks, 9/3 heads, vocab 49,152 (gpt2/smollm), 272 tensors
     assert (t.architecture, t.n_embd, t.n_layer, t.n_head, t.n_head_kv) == ("llama", 576, 30, 9, 3)
     assert (t.vocab_size, t.tokenizer_model, t.tokenizer_pre) == (49152, "gpt2", "smollm")
     assert t.embd_rows == 49152

@@ -23,8 +23,8 @@ FIRING: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], Verdict 
     ("MM203", {"context_length": 8}, {}, {}, None),
     ("MM204", {"arch": "gemma3", "special_tokens": ["<start_of_image>", "<end_of_image>"]}, {"projector_type": "gemma3", "image_size": 896, "patch_size": 14, "merge": 2}, {}, None),
     ("MM205", {"special_tokens": []}, {"projector_type": "idefics3"}, {}, Verdict.MISMATCH),
-    ("MM304", {"arch": "qwen2"}, {"projector_type": "qwen2vl_merger"}, {}, Verdict.LIKELY_GARBAGE),
-    ("MM305", {"arch": "qwen2"}, {}, {}, Verdict.LIKELY_GARBAGE),
+    ("MM304", {"arch": "qwen2"}, {"projector_type": "qwen2vl_merger"}, {}, Verdict.UNKNOWN),  # weak alone
+    ("MM305", {"arch": "qwen2"}, {}, {}, Verdict.UNKNOWN),  # weak alone: third parties build projectors
     ("MM401", {}, {"projector_type": "mlp_v9"}, {}, Verdict.MISMATCH),
     ("MM402", {}, {"projector_type": None}, {}, Verdict.MISMATCH),
     ("MM403", {"arch": "qwen3vl", "deepstack_layers": 0}, {"projector_type": "qwen3vl_merger"}, {}, None),

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmcheck.smoke import run_smoke
+from mmcheck.smoke import N_TOKENS, run_smoke
 from mmcheck.testing.builders import write_projector, write_text_model
 from tests.smoke_fixtures import info
 
@@ -34,7 +34,7 @@ def test_intact_mlp_passes_with_stage_records(text: Path, tmp_path: Path) -> Non
     r = run_smoke(info(text), info(_mlp(tmp_path)))
     assert r.status == "passed", r.reason
     assert [s["name"] for s in r.stages] == ["mm.0", "gelu", "mm.2"]
-    assert r.stages[0]["input_shape"] == [16, W] and r.stages[-1]["output_shape"] == [16, OUT]
+    assert r.stages[0]["input_shape"] == [N_TOKENS, W] and r.stages[-1]["output_shape"] == [N_TOKENS, OUT]
     assert r.stages[0]["tensors"] == ["mm.0.weight", "mm.0.bias"]
     d = r.to_dict()
     json.dumps(d)
@@ -129,7 +129,7 @@ def test_qwen3vl_deepstack_concatenates(tmp_path: Path) -> None:
     proj = write_projector(tmp_path / "p.gguf", projector_type="qwen3vl_merger", n_embd_out=OUT, deepstack_layers=2)
     r = run_smoke(info(tmp_path / "t.gguf"), info(proj))
     assert r.status == "passed", r.findings
-    assert r.stages[-1]["output_shape"] == [16, 3 * OUT]
+    assert r.stages[-1]["output_shape"] == [N_TOKENS, 3 * OUT]
     assert r.scale_ratio is not None  # compared on the main path's columns
 
 

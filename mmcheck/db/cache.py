@@ -31,7 +31,7 @@ from mmcheck.db.model import (
 )
 
 #: Bump when the JSON layout, the model classes or the validation rules change.
-FORMAT = "mmcheck-db-cache/1"
+FORMAT = "mmcheck-db-cache/2"
 
 
 def cache_dir() -> Path:
@@ -136,8 +136,8 @@ def _projector_type(d: dict[str, Any]) -> ProjectorType:
 
 def _lineage(d: dict[str, Any]) -> Lineage:
     d = dict(d)
-    d["tokenizer_fingerprints"] = tuple(d["tokenizer_fingerprints"])
-    d["name_patterns"] = tuple(d["name_patterns"])
+    for key in ("tokenizer_fingerprints", "name_patterns", "tokenizer_pre", "vocab_sizes"):
+        d[key] = tuple(d[key])
     return Lineage(**d)
 
 
@@ -146,7 +146,14 @@ def _family(d: dict[str, Any]) -> Family:
     d["projector_types"] = tuple(d["projector_types"])
     d["encoder"] = None if d["encoder"] is None else Encoder(**d["encoder"])
     d["variants"] = tuple(
-        FamilyVariant(**{**v, "text_name_patterns": tuple(v["text_name_patterns"])}) for v in d["variants"]
+        FamilyVariant(
+            **{
+                **v,
+                "text_name_patterns": tuple(v["text_name_patterns"]),
+                "encoder": None if v["encoder"] is None else Encoder(**v["encoder"]),
+            }
+        )
+        for v in d["variants"]
     )
     return Family(**d)
 

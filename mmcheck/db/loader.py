@@ -18,10 +18,21 @@ from mmcheck.errors import DBError
 __all__ = ["db_files", "default_db_path", "load_db", "validate_db"]
 
 PROJECTOR_TYPES = "projector_types.yaml"
-LINEAGES = "lineages.yaml"
+LINEAGES = "lineages"  # lineages.yaml, or lineages/*.yaml (one file per vendor)
 RUNTIMES = "runtimes.yaml"
 FAMILIES = "families"
-KIND_OF = {PROJECTOR_TYPES: "type", LINEAGES: "lineage", RUNTIMES: "runtime"}
+KIND_OF = {PROJECTOR_TYPES: "type", RUNTIMES: "runtime"}
+
+
+def _kind(name: str) -> str:
+    """The entry kind a database file defines, from its relative path."""
+    if name in KIND_OF:
+        return KIND_OF[name]
+    return "lineage" if name == f"{LINEAGES}.yaml" or name.startswith(f"{LINEAGES}/") else "family"
+
+
+def _is_lineage_file(name: str) -> bool:
+    return _kind(name) == "lineage"
 
 
 def default_db_path() -> Path:
@@ -42,10 +53,11 @@ def _root(path: str | Path | None) -> Path:
 
 def db_files(root: Path) -> list[str]:
     """The DB's YAML files, relative to ``root`` (POSIX separators), in load order."""
-    names = [n for n in (PROJECTOR_TYPES, LINEAGES, RUNTIMES) if (root / n).is_file()]
-    fam = root / FAMILIES
-    if fam.is_dir():
-        names += sorted(f"{FAMILIES}/{p.name}" for p in fam.iterdir() if p.name.endswith(".yaml") and p.is_file())
+    names = [n for n in (PROJECTOR_TYPES, f"{LINEAGES}.yaml", RUNTIMES) if (root / n).is_file()]
+    for folder in (LINEAGES, FAMILIES):
+        d = root / folder
+        if d.is_dir():
+            names += sorted(f"{folder}/{p.name}" for p in d.iterdir() if p.name.endswith(".yaml") and p.is_file())
     return names
 
 
@@ -120,7 +132,7 @@ def _parse(root: Path, contents: dict[str, bytes]) -> tuple[CompatDB, list[DBErr
         node, errs = compose(contents[name], name)
         ctx.errors.extend(errs)
         if node is None:
-            broken.add(KIND_OF.get(name, "family"))
+            broken.add(_kind(name))
         return ctx, node, not (errs and node is None)
 
     # Projector types and runtimes first: later files refer to them.
@@ -134,9 +146,10 @@ def _parse(root: Path, contents: dict[str, bytes]) -> tuple[CompatDB, list[DBErr
         ctx, node, ok = tree(RUNTIMES)
         runtimes = schema.read_runtimes(ctx, node, reg) if ok else []
     lineages: list[Lineage] = []
-    if LINEAGES in contents:
-        ctx, node, ok = tree(LINEAGES)
-        lineages = schema.read_lineages(ctx, node, reg) if ok else []
+    for name in contents:
+        if _is_lineage_file(name):
+            ctx, node, ok = tree(name)
+            lineages += schema.read_lineages(ctx, node, reg) if ok else []
     families: list[Family] = []
     for name in contents:
         if name.startswith(f"{FAMILIES}/"):

@@ -136,7 +136,13 @@ class ProjectorType:
 
 @dataclass(frozen=True)
 class Lineage:
-    """A base text model that fine-tunes descend from, with its shape fingerprint."""
+    """A base text model that fine-tunes descend from, with its shape fingerprint.
+
+    ``vocab_size`` is the checkpoint's ``config.json`` value; ``vocab_sizes`` the token-list
+    lengths real conversions have (trimmed to the tokenizer, padded to the config, extended by
+    added tokens). ``tokenizer_pre`` lists every pre-tokenizer label a conversion path writes.
+    ``derived_from`` is the lineage this one is a fine-tune of (Vicuna of Llama 2), if any.
+    """
 
     id: str
     name: str
@@ -147,12 +153,13 @@ class Lineage:
     n_head_kv: int | None = None
     n_ff: int | None = None
     vocab_size: int | None = None
+    vocab_sizes: tuple[int, ...] = ()
     rope_freq_base: float | None = None
     tokenizer_model: str | None = None
-    tokenizer_pre: str | None = None
+    tokenizer_pre: tuple[str, ...] = ()
     tokenizer_fingerprints: tuple[str, ...] = ()
     name_patterns: tuple[str, ...] = ()
-    distinguish: str = ""
+    derived_from: str | None = None
     source: str = ""
     confidence: Confidence = "confirmed"
     notes: str = ""
@@ -160,7 +167,12 @@ class Lineage:
 
 @dataclass(frozen=True)
 class FamilyVariant:
-    """One size of a family: the lineage it was trained with and what its projector implies."""
+    """One size of a family: the lineage it was trained with and what its projector implies.
+
+    ``text_name_patterns`` recognise the names of this VLM's *own* files (its text model, and
+    projectors that carry the model's name), never the bare base-LLM name: that is the lineage's
+    ``name_patterns``. ``encoder`` overrides the family's encoder signature for this size.
+    """
 
     id: str
     size_label: str | None = None
@@ -169,6 +181,7 @@ class FamilyVariant:
     tokens_per_image: int | None = None
     context_length: int | None = None
     text_name_patterns: tuple[str, ...] = ()
+    encoder: Encoder | None = None
 
 
 @dataclass(frozen=True)
@@ -241,3 +254,14 @@ class CompatDB:
     def families_for_type(self, type_id: str) -> list[Family]:
         """Families whose projector uses ``type_id``, in database order."""
         return [f for f in self.families.values() if type_id in f.projector_types]
+
+    def lineages_with_fingerprint(self, fingerprint: str) -> list[str]:
+        """Ids of every lineage that records this tokenizer fingerprint (several share one vocabulary)."""
+        index = self.__dict__.get("_fingerprint_index")
+        if index is None:
+            index = {}
+            for lin in self.lineages.values():
+                for fp in lin.tokenizer_fingerprints:
+                    index.setdefault(fp, []).append(lin.id)
+            object.__setattr__(self, "_fingerprint_index", index)
+        return list(index.get(fingerprint, ()))

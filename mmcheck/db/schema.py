@@ -82,7 +82,7 @@ def check_refs(reg: Registry, ctx_for: dict[str, Ctx], skip: Collection[str] = (
             continue
         table = reg.seen.get(ref.kind, {})
         if ref.target not in table:
-            where = {"type": "projector_types.yaml", "lineage": "lineages.yaml", "runtime": "runtimes.yaml"}[ref.kind]
+            where = {"type": "projector_types.yaml", "lineage": "lineages/", "runtime": "runtimes.yaml"}[ref.kind]
             ctx_for[ref.file].error(
                 f"{ref.label}: unknown {ref.kind} {ref.target!r} (not defined in {where})", ref.line
             )
@@ -333,12 +333,13 @@ _LINEAGE_KEYS = (
     "n_head_kv",
     "n_ff",
     "vocab_size",
+    "vocab_sizes",
     "rope_freq_base",
     "tokenizer_model",
     "tokenizer_pre",
     "tokenizer_fingerprints",
     "name_patterns",
-    "distinguish",
+    "derived_from",
     "source",
     "confidence",
     "notes",
@@ -359,18 +360,31 @@ def read_lineages(ctx: Ctx, root: Node | None, reg: Registry) -> list[Lineage]:
             name=obj.get("name", c.nonempty, required=True),
             architecture=obj.get("architecture", c.nonempty, required=True),
             **{k: obj.get(k, count) for k in ("n_embd", "n_layer", "n_head", "n_head_kv", "n_ff", "vocab_size")},
+            vocab_sizes=obj.get("vocab_sizes", c.listof(c.integer(1), unique=True), default=()),
             rope_freq_base=obj.get("rope_freq_base", c.nullable(c.number)),
             tokenizer_model=obj.get("tokenizer_model", c.nullable(c.string)),
-            tokenizer_pre=obj.get("tokenizer_pre", c.nullable(c.string)),
+            tokenizer_pre=obj.get("tokenizer_pre", _string_or_list, default=()),
             tokenizer_fingerprints=obj.get("tokenizer_fingerprints", c.listof(c.nonempty), default=()),
             name_patterns=obj.get("name_patterns", c.listof(c.regex), default=()),
-            distinguish=obj.get("distinguish", c.text, default=""),
+            derived_from=obj.get("derived_from", c.nullable(c.ident)),
             notes=obj.get("notes", c.text, default=""),
             **_provenance(obj),
         )
+        if values["derived_from"] is not None:
+            reg.ref(ctx, "lineage", values["derived_from"], obj.line("derived_from"), f"{obj.label}: derived_from")
         if not obj.failed and id_ is not None:
             out.append(Lineage(id=id_, **values))
     return out
+
+
+def _string_or_list(node: Node, label: str) -> tuple[str, ...]:
+    """A string, a list of distinct strings, or null (= none)."""
+    if node.value is None:
+        return ()
+    if isinstance(node.value, str):
+        return (c.nonempty(node, label),)
+    value: tuple[str, ...] = c.listof(c.nonempty, unique=True)(node, label)
+    return value
 
 
 # --- families/*.yaml ------------------------------------------------------------------------
@@ -395,6 +409,7 @@ _VARIANT_KEYS = (
     "tokens_per_image",
     "context_length",
     "text_name_patterns",
+    "encoder",
 )
 _ENCODER_KEYS = ("name", "embedding_length", "block_count", "image_size", "patch_size", "head_count")
 
@@ -458,6 +473,7 @@ def _variant_checker(ctx: Ctx, reg: Registry) -> c.Checker:
             tokens_per_image=obj.get("tokens_per_image", count),
             context_length=obj.get("context_length", count),
             text_name_patterns=obj.get("text_name_patterns", c.listof(c.regex), default=()),
+            encoder=_sub(obj, "encoder", _encoder),
         )
         if obj.failed or id_ is None:
             raise c.Reported

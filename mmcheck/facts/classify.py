@@ -19,7 +19,7 @@ class FileKind(str, Enum):
 
 def classify(header: GGUFHeader) -> FileKind:
     """Classify a header: a projector if its arch is ``clip``, its ``general.type`` says so, or it
-    has an encoder flag (the rule Ollama and domain.md §11 use); a text model if it has an
+    has an encoder flag (the test Ollama applies on import); a text model if it has an
     ``{arch}.embedding_length``."""
     arch = header.architecture
     gtype = (header.get_str("general.type") or "").lower()

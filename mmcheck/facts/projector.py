@@ -22,7 +22,8 @@ MODALITIES = ("vision", "audio", "gen_audio")
 KEY_PREFIX = {"vision": "clip.vision", "audio": "clip.audio", "gen_audio": "clip.gen.audio"}
 _DEEPSTACK_RE = re.compile(r"^v\.deepstack\.(\d+)\.fc1\.weight$")
 
-# MiniCPM-V resampler: query tokens by clip.minicpmv_version when minicpmv_query_num is absent (§5).
+# MiniCPM-V resampler: query tokens by clip.minicpmv_version when minicpmv_query_num is absent
+# (tools/mtmd/clip.cpp@0c1e570).
 _MINICPMV_QUERY_DEFAULT = {0: 96, 1: 96, 2: 96}
 
 
@@ -118,6 +119,7 @@ class ProjectorFacts:
     encoder: EncoderFacts | None
     audio_encoder: AudioEncoderFacts | None
     name: str | None
+    basename: str | None
     description: str | None
     tensor_types: dict[str, int]  # ggml type name -> count, over all tensors
     projector_tensor_types: dict[str, int]  # over the projection tensors (not the encoder)
@@ -294,6 +296,10 @@ def projector_facts(header: GGUFHeader, db: CompatDB) -> ProjectorFacts:
         declared, key = _declared_type(header, modality)
         type_id = declared
         spec = db.projector_type(declared) if declared is not None else None
+        if declared is None and inferred is not None and modality == "vision":
+            # a legacy file without a type key (MM402): its shapes are still those of the type its
+            # tensors show, so width, structure and family checks run on that type
+            type_id, spec = inferred, db.projector_type(inferred)
         if spec is not None and spec.remap.get(modality):
             type_id = spec.remap[modality]
             spec = db.projector_type(type_id)
@@ -315,6 +321,7 @@ def projector_facts(header: GGUFHeader, db: CompatDB) -> ProjectorFacts:
         encoder=encoder,
         audio_encoder=audio_encoder,
         name=header.get_str("general.name"),
+        basename=header.get_str("general.basename"),
         description=header.get_str("general.description"),
         tensor_types=dict(tensor_types),
         projector_tensor_types=dict(proj_types),

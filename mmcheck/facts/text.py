@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from mmcheck.facts.vocab import Vocab, vocab_of
 from mmcheck.header import GGUFHeader
 
-# llama.cpp derives the rope type from the architecture (llama_model_rope_type(), domain.md §2).
+# llama.cpp derives the rope type from the architecture: llama_model_rope_type() in src/llama-model.cpp@0c1e570.
 MROPE_ARCHES = frozenset({"qwen2vl", "paddleocr"})
 IMROPE_ARCHES = frozenset({"qwen3vl", "qwen3vlmoe", "qwen35", "qwen35moe", "qwen4exp", "qwen3tts"})
 CONDITIONAL_MROPE_ARCHES = frozenset({"glm4", "glm4moe", "hunyuan_vl", "bailingmoe3"})
@@ -48,7 +48,9 @@ class TextFacts:
     basename: str | None
     size_label: str | None
     finetune: str | None
+    version: str | None
     organization: str | None
+    urls: tuple[str, ...]  # general.url / repo_url / source.url / source.repo_url: where this file came from
     base_models: tuple[BaseModel, ...]
     file_type: int | None
     has_chat_template: bool
@@ -60,12 +62,28 @@ class TextFacts:
         """Token list length and token_embd rows both known and different."""
         return self.vocab_size is not None and self.embd_rows is not None and self.vocab_size != self.embd_rows
 
-    def name_strings(self) -> list[str]:
-        """Every name-like string a lineage pattern may match (names, base models, repo URLs)."""
-        out = [s for s in (self.name, self.basename, self.finetune) if s]
+    def own_names(self) -> list[str]:
+        """The names this file gives itself: general.name, basename, the converter's composite
+        (basename size_label finetune version) and its source URLs. Base models are not included."""
+        out = [s for s in (self.name, self.basename) if s]
+        if self.basename:
+            parts = [p for p in (self.basename, self.size_label, self.finetune, self.version) if p]
+            out.append(" ".join(parts))
+        out += list(self.urls)
+        return list(dict.fromkeys(out))
+
+    def base_model_names(self) -> list[str]:
+        """The names and repository URLs of the models ``general.base_model.*`` says this one derives from."""
+        out: list[str] = []
         for bm in self.base_models:
             out += [s for s in (bm.name, bm.repo_url) if s]
-        return out
+            if bm.organization and bm.name:
+                out.append(f"{bm.organization}/{bm.name}")
+        return list(dict.fromkeys(out))
+
+    def name_strings(self) -> list[str]:
+        """Every name-like string: own names, then base models."""
+        return self.own_names() + [n for n in self.base_model_names() if n not in self.own_names()]
 
 
 def _scalar_or_tuple(header: GGUFHeader, key: str) -> int | tuple[int, ...] | None:
@@ -132,7 +150,13 @@ def text_facts(header: GGUFHeader) -> TextFacts:
         basename=header.get_str("general.basename"),
         size_label=header.get_str("general.size_label"),
         finetune=header.get_str("general.finetune"),
+        version=header.get_str("general.version"),
         organization=header.get_str("general.organization"),
+        urls=tuple(
+            u
+            for k in ("general.url", "general.repo_url", "general.source.url", "general.source.repo_url")
+            if (u := header.get_str(k))
+        ),
         base_models=tuple(base_models),
         file_type=header.get_int("general.file_type"),
         has_chat_template=header.get_str("tokenizer.chat_template") is not None,

@@ -21,7 +21,7 @@ class TokenType(IntEnum):
 
 
 #: Token types llama.cpp's special-token cache treats as one token when parsing with
-#: ``parse_special=true`` (domain.md §4.2, marker kind T).
+#: ``parse_special=true`` (``cache_special_tokens`` in src/llama-vocab.cpp@0c1e570; marker kind T).
 SPECIAL_TYPES = frozenset({TokenType.CONTROL, TokenType.USER_DEFINED, TokenType.UNKNOWN})
 
 # How tokenizers render a newline: SPM byte fallback, GPT-2 byte-level BPE.

@@ -1,4 +1,5 @@
-"""The CI formats of ``pair``, ``lint`` and ``scan``: ``sarif``, ``github`` and ``junit`` (style.md §7.2).
+"""The CI formats of ``pair``, ``lint`` and ``scan``: ``sarif``, ``github`` and ``junit``
+(GitHub code scanning and workflow-command conventions).
 
 ``render(reports, fmt)`` returns the text to write. Rule descriptions come from the rule registry,
 the same source as ``mmcheck rules`` and docs/rules.md. Paths are written relative to the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mmcheck.evidence import Direction
 from mmcheck.pair import Report
 from mmcheck.rules.base import Severity
 from mmcheck.verdict import Verdict
@@ -65,15 +66,32 @@ def render_report(report: Report, *, quiet: bool = False) -> None:
     from rich.text import Text
 
     console = Console()
-    style, word, meaning = VERDICT_STYLE[report.verdict]
+    style, word, _meaning = VERDICT_STYLE[report.verdict]
     if report.error is not None:
         console.print(Text(f" {word} ", style=style), f"cannot read {report.error_path}: {report.error}")
         return
     banner = Text()
     banner.append(f" {word} ", style=style)
-    banner.append(f"  {meaning}")
+    banner.append(f"  {report.basis}")
     console.print(banner)
     console.print()
+    evidence = [("for", f) for f in report.evidence(Direction.FOR)] + [
+        ("against", f) for f in report.evidence(Direction.AGAINST)
+    ]
+    if evidence:
+        why = Table(show_header=False, box=None, pad_edge=False, title="why", title_justify="left")
+        why.add_column("")
+        why.add_column("")
+        why.add_column("")
+        for direction, f in evidence:
+            assert f.evidence is not None
+            mark = ("+ " if direction == "for" else "- ") + f.evidence.strength.value
+            msg = Text(f.message)
+            if f.hint:
+                msg.append(f"\n→ {f.hint}", style="dim")
+            why.add_row(Text(mark, style="green" if direction == "for" else "red"), f.rule, msg)
+        console.print(why)
+        console.print()
     if report.mmproj_path is not None:
         facts = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         facts.add_column("")
@@ -83,12 +101,13 @@ def render_report(report: Report, *, quiet: bool = False) -> None:
             facts.add_row(label, a, b)
         console.print(facts)
         console.print()
-    if report.findings:
+    notes = [f for f in report.findings if f.evidence is None]
+    if notes:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("rule")
         table.add_column("severity")
-        table.add_column("finding")
-        for f in sorted(report.findings, key=lambda f: (list(Severity).index(f.severity), f.rule)):
+        table.add_column("other findings")
+        for f in sorted(notes, key=lambda f: (list(Severity).index(f.severity), f.rule)):
             msg = Text(f.message)
             if f.hint:
                 msg.append(f"\n→ {f.hint}", style="dim")
@@ -99,12 +118,10 @@ def render_report(report: Report, *, quiet: bool = False) -> None:
         line = f"smoke test: {sm['status']}"
         if sm.get("reason"):
             line += f" — {sm['reason']}"
-        if sm.get("alignment") is not None:
-            line += f"; alignment {sm['alignment']:.2f}"
-        if sm.get("scale_ratio") is not None:
-            line += f", scale ratio {sm['scale_ratio']:.2f}"
         console.print()
         console.print(line, highlight=False)
+        if sm.get("summary") and sm["status"] != "skipped":
+            console.print(f"  {sm['summary']}", highlight=False)
         stages = sm.get("stages") or []
         if stages:
             chain = " → ".join(

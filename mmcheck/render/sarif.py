@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 output, as GitHub code scanning accepts it (style.md §7.2).
+"""SARIF 2.1.0 output, as GitHub code scanning accepts it (docs.github.com: SARIF support for code scanning).
 
 Every rule of the registry is a ``reportingDescriptor`` (short and full description, help, default
 level); every finding is a result with ``ruleId``, ``ruleIndex``, ``level``, a message, a physical

@@ -9,9 +9,13 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from mmcheck.evidence import Effect, Evidence
+
 if TYPE_CHECKING:
     from mmcheck.db import CompatDB
-    from mmcheck.identify import FamilyMatch, LineageMatch
+    from mmcheck.facts.projector import ProjectorFacts
+    from mmcheck.facts.text import TextFacts
+    from mmcheck.identify import PairAssessment
     from mmcheck.inspection import FileInfo
 
 
@@ -23,7 +27,6 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-Effect = Literal["mismatch", "likely-garbage", "match"]
 Scope = Literal["pair", "projector", "text"]
 
 
@@ -45,8 +48,13 @@ class Finding:
     severity: Severity
     message: str
     hint: str
-    effect: Effect | None
+    evidence: Evidence | None
     file: str | None = None  # the path of the file it is about, when it is about one
+
+    @property
+    def effect(self) -> Effect | None:
+        """The verdict this finding pushes towards on its own (None: not decisive)."""
+        return self.evidence.effect if self.evidence is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``{"rule", "severity", "message", "hint"}`` plus extras)."""
@@ -57,6 +65,9 @@ class Finding:
             "message": self.message,
             "hint": self.hint,
             "effect": self.effect,
+            "evidence": None
+            if self.evidence is None
+            else {"direction": self.evidence.direction.value, "strength": self.evidence.strength.value},
             "file": self.file,
         }
 
@@ -86,33 +97,42 @@ class Context:
     unusable: list[FileInfo] = field(default_factory=list)  # LoRA adapters, imatrix files, ...
     smoke: Any = None  # SmokeResult, when the smoke test ran
 
-    @cached_property
-    def families(self) -> list[FamilyMatch]:
-        """Families the projector may belong to."""
-        from mmcheck.identify import match_families
-
-        if self.mmproj is None or self.mmproj.projector is None:
-            return []
-        return match_families(self.mmproj.projector, self.db)
-
-    @cached_property
-    def lineages(self) -> list[LineageMatch]:
-        """Every lineage compared with the text model."""
-        from mmcheck.identify import match_lineages
-
+    @property
+    def text(self) -> TextFacts:
+        """The text model's facts (only call where ``model`` is a text model, e.g. after ``is_pair``)."""
         if self.model is None or self.model.text is None:
-            return []
-        return match_lineages(self.model.text, self.db)
+            raise LookupError("no text model in this context")
+        return self.model.text
+
+    @property
+    def projector(self) -> ProjectorFacts:
+        """The projector's facts (only call where ``mmproj`` is a projector)."""
+        if self.mmproj is None or self.mmproj.projector is None:
+            raise LookupError("no projector in this context")
+        return self.mmproj.projector
+
+    @property
+    def has_projector(self) -> bool:
+        """A projector is present (with facts)."""
+        return self.mmproj is not None and self.mmproj.projector is not None
+
+    @property
+    def has_text(self) -> bool:
+        """A text model is present (with facts)."""
+        return self.model is not None and self.model.text is not None
+
+    @cached_property
+    def assessment(self) -> PairAssessment:
+        """The lineage assessment of the pair (only for a pair: see ``is_pair``)."""
+        from mmcheck.identify import assess_pair
+
+        assert self.model is not None and self.mmproj is not None
+        return assess_pair(self.text, self.projector, self.db, text_path=self.model.path, proj_path=self.mmproj.path)
 
     @property
     def is_pair(self) -> bool:
         """Both a text model and a projector are present."""
-        return (
-            self.model is not None
-            and self.model.text is not None
-            and self.mmproj is not None
-            and self.mmproj.projector is not None
-        )
+        return self.has_text and self.has_projector
 
 
 Check = Callable[[Context], Iterable[Hit]]
@@ -120,17 +140,22 @@ Check = Callable[[Context], Iterable[Hit]]
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule: stable code, kebab-case name, default severity, verdict effect and documentation."""
+    """A rule: stable code, kebab-case name, default severity, the evidence its findings carry, docs."""
 
     code: str
     name: str
     severity: Severity
-    effect: Effect | None
+    evidence: Evidence | None
     scope: Scope
     summary: str
     why: str
     fix: str
     check: Check = field(repr=False, compare=False)
+
+    @property
+    def effect(self) -> Effect | None:
+        """The verdict a finding of this rule pushes towards (None: it is not decisive evidence)."""
+        return self.evidence.effect if self.evidence is not None else None
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         """Run the check and wrap its hits as findings."""
@@ -140,7 +165,7 @@ class Rule:
                 path = str(ctx.model.path)
             elif hit.file == "mmproj" and ctx.mmproj is not None:
                 path = str(ctx.mmproj.path)
-            yield Finding(self.code, self.name, self.severity, hit.message, hit.hint, self.effect, path)
+            yield Finding(self.code, self.name, self.severity, hit.message, hit.hint, self.evidence, path)
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -151,7 +176,7 @@ def rule(
     name: str,
     *,
     severity: Severity,
-    effect: Effect | None = None,
+    evidence: Evidence | None = None,
     scope: Scope = "pair",
 ) -> Callable[[Check], Check]:
     """Register a check function as a rule. Its docstring is the rule's documentation:
@@ -162,7 +187,7 @@ def rule(
         summary, why, fix = _split_doc(doc)
         if code in _REGISTRY:
             raise ValueError(f"duplicate rule code {code}")
-        _REGISTRY[code] = Rule(code, name, severity, effect, scope, summary, why, fix, fn)
+        _REGISTRY[code] = Rule(code, name, severity, evidence, scope, summary, why, fix, fn)
         return fn
 
     return deco

@@ -1,150 +1,44 @@
-"""MM3xx — was this projector trained with this text model's lineage? (llama.cpp never checks.)"""
+"""MM3xx — was this projector made for this text model's lineage? (llama.cpp never checks.)
+
+The weighing is :func:`mmcheck.identify.assess_pair`; these rules report its parts. Only the
+variants whose output width equals the projector's are ever candidates, so no message names a
+lineage the projector cannot be.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from mmcheck.db import FamilyVariant
-from mmcheck.identify import FamilyMatch, LineageMatch, compare_lineage, names_match
+from mmcheck.evidence import STRONG_AGAINST, STRONG_FOR, WEAK_AGAINST
+from mmcheck.identify import PairAssessment
 from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
-@dataclass(frozen=True)
-class LineageAssessment:
-    """The lineage picture of a pair, computed once and shared by the MM3xx rules."""
-
-    families: list[FamilyMatch]
-    candidates: list[tuple[FamilyMatch, str, LineageMatch]]  # (family, variant id, comparison)
-    confirmed: list[str]  # reasons for a match
-    contradicted: bool  # every candidate lineage is contradicted by the text model's facts
-    contradictions: list[str]
-    missing: list[str]  # what evidence is missing for a match
-
-
-_VENDOR_FINETUNE = ("it", "instruct", "chat", "base", "hf", "pt", "v1", "v2", "v3")
-
-
-def _projector_names(ctx: Context) -> list[str]:
-    assert ctx.mmproj is not None
-    h = ctx.mmproj.header
-    keys = ("general.name", "general.basename", "general.finetune", "general.description")
-    return [v for k in keys if (v := h.get_str(k))]
-
-
-def assess(ctx: Context) -> LineageAssessment | None:
-    """Weigh the projector's candidate families against the text model (None: not a pair)."""
-    if not ctx.is_pair:
-        return None
-    cached = getattr(ctx, "_lineage_assessment", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    assert ctx.model is not None and ctx.model.text is not None
-    text = ctx.model.text
-    names = text.name_strings()
-    families = ctx.families
-    candidates: list[tuple[FamilyMatch, str, LineageMatch]] = []
-    for fm in families:
-        for v in fm.variants:
-            lin = ctx.db.lineages.get(v.lineage) if v.lineage else None
-            if lin is not None:
-                candidates.append((fm, v.id, compare_lineage(text, lin)))
-    # Attribute the projector to variants by its own names, when it carries any that say so.
-    pnames = _projector_names(ctx)
-    attributed = [c for c in candidates if names_match(_variant(c).text_name_patterns, pnames) is not None]
-    if attributed:
-        candidates = attributed
-    # Headers alone cannot tell apart variants of one recipe trained on different lineages. That
-    # matters when the candidates disagree about this text model: some fit it, others contradict it.
-    fits = {lm.lineage.name for _, _, lm in candidates if not lm.contradicted}
-    clashes = {lm.lineage.name for _, _, lm in candidates if lm.contradicted}
-    ambiguous = sorted(fits | clashes) if fits and clashes else []
-    confirmed: list[str] = []
-    missing: list[str] = []
-    contradictions: list[str] = []
-    for fm, vid, lm in candidates:
-        if lm.contradicted:
-            contradictions.append(f"{vid} ({lm.lineage.name}): {'; '.join(lm.contradictions)}")
-            continue
-        variant = _variant((fm, vid, lm))
-        own = names_match(variant.text_name_patterns, names)
-        finetune = (text.finetune or "").lower()
-        third_party = _is_third_party_finetune(finetune)
-        if own is not None and third_party and fm.family.finetunes_work != "yes":
-            missing.append(
-                f"the text model is a fine-tune ({text.finetune!r}) of {fm.family.name}'s text model, and the "
-                f"database does not record that {fm.family.name} projectors work with fine-tunes"
-            )
-        elif own is not None and third_party:
-            confirmed.append(
-                f"text model {own!r} is a fine-tune ({text.finetune!r}) of {fm.family.name}'s text model ({vid}); "
-                f"{fm.family.name} projectors are known to work on fine-tunes of their base"
-            )
-        elif own is not None:
-            confirmed.append(f"text model {own!r} is {fm.family.name}'s own text model ({vid})")
-        elif lm.identified and (fm.family.finetunes_work == "yes" or not third_party):
-            how = "; ".join(lm.evidence)
-            if fm.family.finetunes_work == "yes" and third_party:
-                confirmed.append(
-                    f"text model is a fine-tune of {lm.lineage.name} ({how}); {fm.family.name} projectors "
-                    f"are known to work on fine-tunes of their base"
-                )
-            else:
-                confirmed.append(f"text model is {lm.lineage.name} ({how}), the lineage of {vid}")
-    all_contradicted = bool(candidates) and all(lm.contradicted for _, _, lm in candidates)
-    if confirmed and ambiguous:
-        missing.append(
-            f"the projector's header fits {' and '.join(ambiguous)} variants alike and nothing in it "
-            f"(general.name/description) says which one it is"
-        )
-        confirmed = []
-    if not families:
-        missing.append("the projector matches no family in the database (type and encoder signature)")
-    elif not candidates:
-        missing.append("the matching families record no text lineage for this projector width")
-    elif not confirmed and not all_contradicted and not missing:
-        lins = sorted({lm.lineage.name for _, _, lm in candidates if not lm.contradicted})
-        missing.append(
-            "nothing identifies the text model as "
-            + " or ".join(lins)
-            + " (no matching general.name/basename/base_model, tokenizer fingerprint not on record)"
-        )
-    result = LineageAssessment(families, candidates, confirmed, all_contradicted, contradictions, missing)
-    ctx._lineage_assessment = result  # type: ignore[attr-defined]
-    return result
-
-
-def _is_third_party_finetune(label: str) -> bool:
-    """``general.finetune`` names something beyond the vendor's own release labels (it, instruct...)."""
-    import re
-
-    words = [w for w in re.split(r"[-_ .]+", label) if w]
-    return bool(words) and not all(w in _VENDOR_FINETUNE or w.isdigit() for w in words)
-
-
-def _variant(c: tuple[FamilyMatch, str, LineageMatch]) -> FamilyVariant:
-    return next(v for v in c[0].family.variants if v.id == c[1])
-
-
 def _widths_fit(ctx: Context) -> bool:
-    assert ctx.model is not None and ctx.model.text is not None
-    assert ctx.mmproj is not None and ctx.mmproj.projector is not None
-    return ctx.model.text.n_embd_inp == ctx.mmproj.projector.output_width
+    return ctx.text.n_embd_inp is not None and ctx.text.n_embd_inp == ctx.projector.output_width
 
 
-@rule("MM301", "lineage-confirmed", severity=Severity.INFO, effect="match")
+def _assessment(ctx: Context) -> PairAssessment | None:
+    """The assessment of a pair whose widths fit (None otherwise: MM101 has said it all)."""
+    if not ctx.is_pair or not _widths_fit(ctx):
+        return None
+    return ctx.assessment
+
+
+@rule("MM301", "lineage-confirmed", severity=Severity.INFO, evidence=STRONG_FOR)
 def lineage_confirmed(ctx: Context) -> Iterator[Hit]:
     """There is positive evidence that this projector was made for this text model (or its lineage).
 
-    Why: Same width is not enough: llama.cpp loads any same-width pair. A `match` needs the projector
-    identified as a database family and the text model identified as that family's own text model,
-    or as a fine-tune the database records as known to work with it.
+    Why: Same width is not enough: llama.cpp loads any same-width pair. A `match` needs the
+    projector to fit a database variant (type, encoder signature, exact output width) and the text
+    model to be that variant's own text model by its name, or the variant's base model (or a
+    fine-tune of it) for a family whose projectors are recorded as working on fine-tunes.
 
     Fix: Nothing to fix.
     """
-    a = assess(ctx)
-    if a is not None and a.confirmed and not a.contradicted and _widths_fit(ctx):
-        yield Hit(a.confirmed[0], "")
+    a = _assessment(ctx)
+    if a is not None and a.confirmed and not a.contradicted:
+        yield Hit(a.confirmed[0])
 
 
 @rule("MM302", "lineage-unconfirmed", severity=Severity.INFO)
@@ -152,60 +46,69 @@ def lineage_unconfirmed(ctx: Context) -> Iterator[Hit]:
     """The widths fit and nothing contradicts, but nothing confirms the projector was made for this model.
 
     Why: Two projector files can have byte-identical headers (the LLaVA-1.5 recipe was used on
-    Vicuna and on Mistral), so mmcheck never guesses a match from the projector alone.
+    Vicuna and on Mistral), and third parties build projectors for models the database does not
+    know, so mmcheck never guesses a match from the header alone. The message says what would
+    settle it.
 
-    Fix: Check that the projector comes from the same repository as the model (or its base model);
-    set `general.base_model.*` in fine-tunes so tools can trace them.
+    Fix: Use the projector published with the model (or its base model); set `general.name` and
+    `general.base_model.*` in fine-tunes so tools can trace them; run the smoke test on files with
+    tensor data: it measures whether the projector's outputs land in this model's embedding space.
     """
-    a = assess(ctx)
-    if a is None or a.confirmed or a.contradicted or not _widths_fit(ctx):
+    a = _assessment(ctx)
+    if a is None or a.confirmed or a.contradicted:
         return
-    fams = ", ".join(sorted({fm.family.name for fm in a.families})) or "no known family"
-    yield Hit(f"projector looks like {fams}; {'; '.join(a.missing)}", "confirm the model's base")
+    hint = "use the projector published with this model"
+    if ctx.smoke is None or ctx.smoke.status == "skipped":
+        hint += ", or run the smoke test on files with tensor data (it measures the embedding space)"
+    yield Hit("; ".join(a.missing) or "nothing identifies the pair", hint)
 
 
-@rule("MM303", "lineage-contradicted", severity=Severity.ERROR, effect="likely-garbage")
+@rule("MM303", "lineage-contradicted", severity=Severity.ERROR, evidence=STRONG_AGAINST)
 def lineage_contradicted(ctx: Context) -> Iterator[Hit]:
-    """Same width, different lineage: the projector was trained with another text model.
+    """Same width, different lineage: every variant this projector can be was trained with another text model.
 
-    Why: llama.cpp loads it without complaint and the model describes images it never saw: confident
-    nonsense. E.g. a Llama-3-8B projector on Mistral-7B (same shapes, different vocabulary), or a
-    LLaVA-1.5-7B projector on a Qwen2 model of the same width.
+    Why: llama.cpp loads the pair without complaint and the model describes images it never saw:
+    confident nonsense. E.g. a Llama-3-8B projector on Mistral-7B (same shapes, different vocabulary),
+    or a LLaVA-1.5-7B projector on a Qwen2 model of the same width. Only facts fine-tunes and
+    converters cannot change count (architecture, shapes, tokenizer model, a vocabulary of another
+    size, the projector's marker tokens); a pre-tokenizer label or a padded vocabulary never does.
 
     Fix: Use the projector of the text model's own family (see `mmcheck db match MODEL`).
     """
-    a = assess(ctx)
-    if a is not None and a.contradicted and _widths_fit(ctx):
-        fams = ", ".join(sorted({fm.family.name for fm, _, _ in a.candidates}))
+    a = _assessment(ctx)
+    if a is not None and a.contradicted:
+        n = len(a.candidates)
+        lead = "the projector can only be " + (a.candidates[0].variant.id if n == 1 else f"one of {n} variants")
+        whose = "its text model" if n == 1 else "any of their text models"
         yield Hit(
-            f"projector is {fams}, trained with a different text model: {a.contradictions[0]}",
+            f"{lead}, and this text model is not {whose}: {' | '.join(a.contradictions)}",
             "use the projector published with this text model",
         )
 
 
-@rule("MM304", "projector-needs-other-architecture", severity=Severity.ERROR, effect="likely-garbage")
+@rule("MM304", "projector-needs-other-architecture", severity=Severity.WARNING, evidence=WEAK_AGAINST)
 def projector_needs_other_architecture(ctx: Context) -> Iterator[Hit]:
-    """The projector type needs a text architecture (or rope type) this text model does not have.
+    """The projector type is normally trained with a text model of another rope type (M-RoPE or not).
 
-    Why: Position handling follows the text model: a Qwen2-VL merger on a text model without M-RoPE
-    gets sequential positions, a non-Qwen projector on an M-RoPE model gets a flat grid. Neither
-    raises an error; both give wrong output.
+    Why: Image token positions follow the text model: a Qwen-VL merger trained with an M-RoPE model
+    gets sequential positions on a text model without M-RoPE, and a projector trained with a plain
+    model gets a flat grid on an M-RoPE model. That matters when the projector was trained with such
+    a model; a projector trained for this text model (e.g. by a third party) is unaffected, so this
+    alone is weak evidence. The lineage rules (MM301/MM303) say whether it applies.
 
-    Fix: Use the text GGUF converted for the VL model (e.g. arch `qwen2vl`, not `qwen2`).
+    Fix: Use the VL text model converted with its vision architecture (e.g. arch `qwen2vl`, not `qwen2`).
     """
     if not ctx.is_pair:
         return
-    assert ctx.model is not None and ctx.model.text is not None and ctx.mmproj is not None
-    assert ctx.mmproj.projector is not None
-    text = ctx.model.text
-    for tower in ctx.mmproj.projector.towers.values():
+    text = ctx.text
+    for tower in ctx.projector.towers.values():
         spec = tower.spec
         if spec is None:
             continue
         if spec.rope is not None and text.rope_type != spec.rope:
             yield Hit(
-                f"{tower.type_id} needs a text model with {spec.rope.upper()} positions; "
-                f"{text.architecture} uses {text.rope_type}",
+                f"{tower.type_id} projectors are trained with {spec.rope.upper()} text models; "
+                f"{text.architecture} uses {text.rope_type} positions",
                 "use the VL text model converted with its vision architecture",
             )
         elif spec.rope is None and text.rope_type in ("mrope", "imrope") and tower.modality == "vision":
@@ -228,37 +131,76 @@ def known_architectures(ctx: Context, type_id: str) -> set[str]:
     return archs
 
 
-@rule("MM305", "architecture-never-paired", severity=Severity.ERROR, effect="likely-garbage")
+@rule("MM305", "architecture-never-paired", severity=Severity.WARNING, evidence=WEAK_AGAINST)
 def architecture_never_paired(ctx: Context) -> Iterator[Hit]:
-    """No projector of this type is known to have been trained with a text model of this architecture.
+    """No projector of this type is recorded with a text model of this architecture.
 
-    Why: A projector maps images into one text model's embedding space. When the database knows every
-    architecture a projector type is converted with (e.g. `gemma3` projectors only with `gemma3`
-    text models, `mlp` LLaVA-style projectors with `llama`, `phi2`, `phi3`), a text model of another
-    architecture cannot be the one it was trained with: it loads (same width) and outputs nonsense.
+    Why: The published projectors of a type are converted with a few text architectures (e.g.
+    `gemma3` projectors with `gemma3` text models). A projector of the type on another architecture
+    is either a mistake or a projector someone built for this model (tools such as globalmm write
+    `gemma3`-type projectors for any LLM), so this alone is weak evidence.
 
-    Fix: Use the projector published with this text model. If this pairing is real and new, add the
-    family to compat_db/ (docs/compat-db.md) or ignore MM305.
+    Fix: Use the projector published with this text model; if it was made for this model, the smoke
+    test on files with tensor data can measure it.
     """
-    if not ctx.is_pair:
+    if not ctx.is_pair or not _widths_fit(ctx):
         return
-    assert ctx.model is not None and ctx.model.text is not None and ctx.mmproj is not None
-    assert ctx.mmproj.projector is not None
-    if not _widths_fit(ctx):
-        return
-    arch = ctx.model.text.architecture
-    for tower in ctx.mmproj.projector.towers.values():
+    from mmcheck.identify import canonical_arch
+
+    arch = ctx.text.architecture
+    for tower in ctx.projector.towers.values():
         if tower.spec is None or tower.spec.rope is not None:
             continue  # rope-typed projectors are MM304's
         archs = known_architectures(ctx, tower.type_id or "")
         if tower.declared_type and tower.declared_type != tower.type_id:
             archs |= known_architectures(ctx, tower.declared_type)  # e.g. qwen2.5o's audio tower
-        if archs and arch not in archs and _arch_alias(arch) not in archs:
+        if archs and arch not in archs and canonical_arch(arch) not in {canonical_arch(a) for a in archs}:
             yield Hit(
-                f"{tower.type_id} projectors are known with {', '.join(sorted(archs))} text models, not {arch}",
-                "use the projector published with this text model",
+                f"{tower.type_id} projectors are recorded with {', '.join(sorted(archs))} text models, not {arch}",
+                "if this projector was not made for this model, use the one published with it",
             )
 
 
-def _arch_alias(arch: str) -> str:
-    return {"mistral": "llama", "mistral3": "llama"}.get(arch, arch)
+@rule("MM306", "co-trained-base-model", severity=Severity.WARNING, evidence=WEAK_AGAINST)
+def co_trained_base_model(ctx: Context) -> Iterator[Hit]:
+    """The projector's family trains its language model with the projector, and this text model is the base model.
+
+    Why: Some VLMs (Qwen2-VL, InternVL, Pixtral, ...) fine-tune the whole language model together
+    with the projector; the projector expects that tuned model, not the base model it started from.
+    The base loads (same width) and answers worse or wrongly; how much is not known from headers.
+
+    Fix: Use the VLM's own text model (published next to the projector).
+    """
+    a = _assessment(ctx)
+    if a is not None and a.co_trained and not a.confirmed:
+        yield Hit(a.co_trained[0], "use the text model published with the projector")
+
+
+@rule("MM307", "header-fits-several-variants", severity=Severity.INFO)
+def header_fits_several_variants(ctx: Context) -> Iterator[Hit]:
+    """Projectors of other variants (trained with other text models) have the same header as this one.
+
+    Why: Recipes are reused across base models (LLaVA-1.5 on Vicuna and Mistral), so the header
+    alone cannot say which variant a projector is; the text model's own name decided the match.
+
+    Fix: Nothing, if the files come from the same release.
+    """
+    a = _assessment(ctx)
+    if a is not None and a.confirmed and a.shared_with:
+        yield Hit(f"the same projector header also fits {', '.join(a.shared_with)}")
+
+
+@rule("MM308", "converter-dependent-difference", severity=Severity.INFO, evidence=WEAK_AGAINST)
+def converter_dependent_difference(ctx: Context) -> Iterator[Hit]:
+    """The text model differs from the recorded base model only in details that depend on the converter.
+
+    Why: Converters write different pre-tokenizer labels for one tokenizer (`tekken` vs `pixtral`),
+    trim the vocabulary to the tokenizer, pad it to the config or add tokens; long-context tunes
+    change the rope base. None of these says the text model is another model, so they never reject
+    a pair; they are listed so that a surprise can be traced.
+
+    Fix: Nothing to fix.
+    """
+    a = _assessment(ctx)
+    if a is not None and a.weak_differences and not a.contradicted:
+        yield Hit("; ".join(a.weak_differences), file="model")

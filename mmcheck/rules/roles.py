@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.facts.classify import FileKind
 from mmcheck.header import DataStatus
 from mmcheck.rules.base import Context, Hit, Severity, rule
@@ -23,7 +24,7 @@ def arguments_reordered(ctx: Context) -> Iterator[Hit]:
         yield Hit(note, "pass the projector with --mmproj and the text model with -m/--model")
 
 
-@rule("MM002", "roles-swapped", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM002", "roles-swapped", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def roles_swapped(ctx: Context) -> Iterator[Hit]:
     """The file in the model slot is a projector and the file in the projector slot is a text model.
 
@@ -41,7 +42,7 @@ def roles_swapped(ctx: Context) -> Iterator[Hit]:
         )
 
 
-@rule("MM003", "no-projector", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM003", "no-projector", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def no_projector(ctx: Context) -> Iterator[Hit]:
     """Neither file is a projector.
 
@@ -57,7 +58,7 @@ def no_projector(ctx: Context) -> Iterator[Hit]:
         yield Hit(what, "pass a projector (mmproj) GGUF as the second file", file="mmproj")
 
 
-@rule("MM004", "no-text-model", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM004", "no-text-model", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def no_text_model(ctx: Context) -> Iterator[Hit]:
     """Neither file is a text model.
 
@@ -69,7 +70,7 @@ def no_text_model(ctx: Context) -> Iterator[Hit]:
         yield Hit("both files are projectors", "pass the text model GGUF as the first file", file="model")
 
 
-@rule("MM005", "not-a-model-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM005", "not-a-model-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def not_a_model_file(ctx: Context) -> Iterator[Hit]:
     """One of the files is neither a text model nor a projector (a LoRA adapter, an imatrix, ...).
 
@@ -82,7 +83,7 @@ def not_a_model_file(ctx: Context) -> Iterator[Hit]:
         yield Hit(f"{info.path} is a {info.kind.value}, not a text model or a projector", "check the file paths")
 
 
-@rule("MM006", "truncated-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM006", "truncated-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def truncated_file(ctx: Context) -> Iterator[Hit]:
     """A file's tensor data ends before the header says it should.
 
@@ -115,7 +116,7 @@ def header_only_file(ctx: Context) -> Iterator[Hit]:
             yield Hit(f"{slot} file is header-only (no tensor data)", "", file=slot)  # type: ignore[arg-type]
 
 
-@rule("MM008", "not-first-shard", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM008", "not-first-shard", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def not_first_shard(ctx: Context) -> Iterator[Hit]:
     """A split model was given by a shard other than the first.
 
@@ -134,7 +135,7 @@ def not_first_shard(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM009", "big-endian-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM009", "big-endian-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def big_endian_file(ctx: Context) -> Iterator[Hit]:
     """A file is big-endian.
 
@@ -148,7 +149,7 @@ def big_endian_file(ctx: Context) -> Iterator[Hit]:
             yield Hit(f"{slot} file is big-endian", "re-convert it as little-endian", file=slot)  # type: ignore[arg-type]
 
 
-@rule("MM010", "nested-array", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM010", "nested-array", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def nested_array(ctx: Context) -> Iterator[Hit]:
     """A metadata value is an array of arrays.
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
-@rule("MM401", "unknown-projector-type", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM401", "unknown-projector-type", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def unknown_projector_type(ctx: Context) -> Iterator[Hit]:
     """The projector type is not one llama.cpp knows.
 
@@ -28,7 +29,7 @@ def unknown_projector_type(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM402", "missing-projector-type", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM402", "missing-projector-type", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def missing_projector_type(ctx: Context) -> Iterator[Hit]:
     """The projector has no `clip.projector_type` (a 2023-24 LLaVA-era file), or no encoder flag.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
@@ -17,7 +18,7 @@ def _nothing(ctx: Context) -> Iterator[Hit]:
     return iter(())
 
 
-@rule("MM090", "git-lfs-pointer", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM090", "git-lfs-pointer", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def git_lfs_pointer(ctx: Context) -> Iterator[Hit]:
     """A `.gguf` file is a Git LFS pointer (a small text file), not the model.
 
@@ -29,7 +30,7 @@ def git_lfs_pointer(ctx: Context) -> Iterator[Hit]:
     return _nothing(ctx)
 
 
-@rule("MM091", "unreadable-file", severity=Severity.ERROR, effect="mismatch", scope="pair")
+@rule("MM091", "unreadable-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def unreadable_file(ctx: Context) -> Iterator[Hit]:
     """A `.gguf` file found by the scan is not a readable GGUF file.
 

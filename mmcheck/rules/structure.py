@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.header import ValueType
 from mmcheck.rules.base import Context, Hit, Severity, rule
 from mmcheck.structure import chain_problems, position_problem
 
-# The exact value types clip's loader asserts (gguf_get_val_* GGML_ASSERTs the type; domain.md §3).
+# The exact value types clip's loader asserts (gguf_get_val_* in ggml/src/gguf.cpp@0c1e570 GGML_ASSERTs the type).
 _U32, _I32, _F32, _BOOL = ValueType.UINT32, ValueType.INT32, ValueType.FLOAT32, ValueType.BOOL
 KEY_TYPES: dict[str, ValueType] = {
     "clip.has_vision_encoder": _BOOL,
@@ -42,7 +43,7 @@ def _proj(ctx: Context):  # type: ignore[no-untyped-def]
     return ctx.mmproj.projector
 
 
-@rule("MM501", "missing-required-key", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM501", "missing-required-key", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def missing_required_key(ctx: Context) -> Iterator[Hit]:
     """A key llama.cpp requires for this projector type is missing.
 
@@ -62,7 +63,7 @@ def missing_required_key(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM502", "missing-required-tensor", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM502", "missing-required-tensor", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def missing_required_tensor(ctx: Context) -> Iterator[Hit]:
     """A tensor llama.cpp requires for this projector type is missing.
 
@@ -83,7 +84,7 @@ def missing_required_tensor(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM503", "layers-do-not-chain", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM503", "layers-do-not-chain", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def layers_do_not_chain(ctx: Context) -> Iterator[Hit]:
     """The projection layers do not chain: one layer's input width differs from the previous output.
 
@@ -103,7 +104,7 @@ def layers_do_not_chain(ctx: Context) -> Iterator[Hit]:
                 yield Hit(problem.message, "use an unmodified projector", file="mmproj")
 
 
-@rule("MM504", "bias-length-mismatch", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM504", "bias-length-mismatch", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def bias_length_mismatch(ctx: Context) -> Iterator[Hit]:
     """A bias or norm vector's length differs from its layer's width.
 
@@ -122,7 +123,7 @@ def bias_length_mismatch(ctx: Context) -> Iterator[Hit]:
                 yield Hit(problem.message, "use an unmodified projector", file="mmproj")
 
 
-@rule("MM505", "bad-merge-factor", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM505", "bad-merge-factor", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def bad_merge_factor(ctx: Context) -> Iterator[Hit]:
     """The patch merge factor (`scale_factor` / `spatial_merge_size`) is 0.
 
@@ -139,7 +140,7 @@ def bad_merge_factor(ctx: Context) -> Iterator[Hit]:
             yield Hit(f"{key} is 0", "set the merge factor the model was trained with", file="mmproj")
 
 
-@rule("MM506", "too-few-position-rows", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM506", "too-few-position-rows", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def too_few_position_rows(ctx: Context) -> Iterator[Hit]:
     """The position-embedding table has fewer rows than the image has patches.
 
@@ -158,7 +159,7 @@ def too_few_position_rows(ctx: Context) -> Iterator[Hit]:
             yield Hit(problem.message, "use an unmodified projector", file="mmproj")
 
 
-@rule("MM507", "wrong-key-type", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM507", "wrong-key-type", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def wrong_key_type(ctx: Context) -> Iterator[Hit]:
     """A `clip.*` key has a different value type than llama.cpp reads it with.
 
@@ -176,7 +177,7 @@ def wrong_key_type(ctx: Context) -> Iterator[Hit]:
             yield Hit(f"{key} is {got.name}, llama.cpp reads it as {expected.name}", "", file="mmproj")
 
 
-@rule("MM508", "invalid-encoder-value", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM508", "invalid-encoder-value", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def invalid_encoder_value(ctx: Context) -> Iterator[Hit]:
     """An encoder setting is outside the range llama.cpp accepts.
 
@@ -253,7 +254,7 @@ def projection_dim_disagrees(ctx: Context) -> Iterator[Hit]:
 PROJECTION_DIM_IN_GRAPH = frozenset({"qwen2.5vl_merger"})
 
 
-@rule("MM510", "projection-dim-breaks-graph", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM510", "projection-dim-breaks-graph", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def projection_dim_breaks_graph(ctx: Context) -> Iterator[Hit]:
     """`projection_dim` disagrees with the tensors in a projector type whose graph uses it.
 

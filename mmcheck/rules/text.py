@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
@@ -25,7 +26,7 @@ def vocab_embedding_mismatch(ctx: Context) -> Iterator[Hit]:
         )
 
 
-@rule("MM702", "text-model-missing-keys", severity=Severity.ERROR, effect="mismatch", scope="text")
+@rule("MM702", "text-model-missing-keys", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="text")
 def text_model_missing_keys(ctx: Context) -> Iterator[Hit]:
     """The text model lacks a key llama.cpp requires (embedding length, block count, token list).
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST, WEAK_AGAINST
 from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
-@rule("MM201", "marker-token-missing", severity=Severity.WARNING)
+@rule("MM201", "marker-token-missing", severity=Severity.WARNING, evidence=WEAK_AGAINST)
 def marker_token_missing(ctx: Context) -> Iterator[Hit]:
     """A marker token the runtime inserts around images is not in the text model's vocabulary.
 
@@ -16,7 +17,8 @@ def marker_token_missing(ctx: Context) -> Iterator[Hit]:
     looked up as token -1, without any error: the model misreads the image.
 
     Fix: Use a text model of the projector's family; a model without these tokens was not trained
-    with this projector.
+    with this projector's family (a projector someone built for this very model is the exception:
+    the lineage rules weigh that).
     """
     if not ctx.is_pair:
         return
@@ -37,7 +39,7 @@ def marker_token_missing(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM205", "lookup-marker-missing", severity=Severity.ERROR, effect="mismatch")
+@rule("MM205", "lookup-marker-missing", severity=Severity.ERROR, evidence=CERTAIN_AGAINST)
 def lookup_marker_missing(ctx: Context) -> Iterator[Hit]:
     """A token the runtime looks up by its text (not parses) is missing from the vocabulary.
 
@@ -65,7 +67,7 @@ def lookup_marker_missing(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM202", "marker-token-not-special", severity=Severity.WARNING)
+@rule("MM202", "marker-token-not-special", severity=Severity.WARNING, evidence=WEAK_AGAINST)
 def marker_token_not_special(ctx: Context) -> Iterator[Hit]:
     """A marker token exists in the vocabulary but is a normal token, not a control/user-defined one.
 
@@ -147,7 +149,10 @@ def batch_too_small(ctx: Context) -> Iterator[Hit]:
     tokens, type_id = worst
     non_causal = tower.spec.non_causal
     if non_causal == "conditional" and ctx.model is not None and ctx.model.text is not None:
-        non_causal = ctx.model.text.n_embd not in (1536, 2560)  # gemma4v: causal on E2B/E4B (domain.md §4.2)
+        non_causal = ctx.model.text.n_embd not in (
+            1536,
+            2560,
+        )  # gemma4v: causal on E2B/E4B (tools/mtmd/mtmd.cpp@0c1e570)
     if non_causal and tokens > ctx.options.ubatch_size:
         yield Hit(
             f"{type_id} decodes images non-causally: up to {tokens:,} tokens in one micro-batch, "

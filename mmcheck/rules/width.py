@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
@@ -16,7 +17,7 @@ def _fitting_variants(ctx: Context, width: int) -> list[str]:
     return out
 
 
-@rule("MM101", "projector-width-mismatch", severity=Severity.ERROR, effect="mismatch")
+@rule("MM101", "projector-width-mismatch", severity=Severity.ERROR, evidence=CERTAIN_AGAINST)
 def projector_width_mismatch(ctx: Context) -> Iterator[Hit]:
     """The projector's output width differs from the text model's embedding width (n_embd_inp).
 
@@ -49,7 +50,7 @@ def projector_width_mismatch(ctx: Context) -> Iterator[Hit]:
     yield Hit(f"projector outputs {width} ({source}), text model expects {expected}", hint, file="mmproj")
 
 
-@rule("MM102", "projector-width-unknown", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM102", "projector-width-unknown", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def projector_width_unknown(ctx: Context) -> Iterator[Hit]:
     """The projector's output width cannot be computed: the tensor llama.cpp reads it from is missing.
 
@@ -71,7 +72,7 @@ def projector_width_unknown(ctx: Context) -> Iterator[Hit]:
             )
 
 
-@rule("MM103", "vision-audio-width-mismatch", severity=Severity.ERROR, effect="mismatch", scope="projector")
+@rule("MM103", "vision-audio-width-mismatch", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def vision_audio_width_mismatch(ctx: Context) -> Iterator[Hit]:
     """The vision and audio towers of one projector output different widths.
 

@@ -3,8 +3,9 @@
 ``run_smoke(model, mmproj)`` reads only the projection tensors of the projector and a sample of the
 text model's ``token_embd`` rows, dequantizes them with ``gguf.quants``, runs a numpy forward pass
 on seeded synthetic encoder features and reports shape errors (MM801), bad weights (MM802),
-non-finite outputs (MM803), a wrong output width (MM804), embedding-space evidence (MM805) and
-baked-embedding evidence (MM806/MM807). It never raises: unreadable inputs give ``skipped`` (MM808).
+non-finite outputs (MM803), a wrong output width (MM804), embedding-space evidence against (MM805)
+or for (MM809) the pair, and baked-embedding evidence (MM806/MM807). It never raises: unreadable
+inputs give ``skipped`` (MM808). ``SmokeResult.summary`` says in plain words what was measured.
 
 numpy and gguf are imported lazily, inside ``run_smoke``: importing this package stays cheap.
 """
@@ -18,13 +19,27 @@ from mmcheck.smoke.model import CODES, SmokeFinding, SmokeResult
 if TYPE_CHECKING:
     from mmcheck.inspection import FileInfo
 
-__all__ = ["CODES", "SmokeFinding", "SmokeResult", "run_smoke"]
+__all__ = ["CODES", "EMBD_SAMPLE", "N_TOKENS", "SmokeFinding", "SmokeResult", "run_smoke"]
+
+#: projected rows (after the type's patch merge): enough for a stable output profile (docs/smoke-test.md)
+N_TOKENS = 256
+#: token-embedding rows sampled from ``token_embd.weight``
+EMBD_SAMPLE = 2048
 
 
 def run_smoke(
-    model: FileInfo, mmproj: FileInfo, *, n_tokens: int = 16, seed: int = 0, embd_sample: int = 4096
+    model: FileInfo,
+    mmproj: FileInfo,
+    *,
+    n_tokens: int = N_TOKENS,
+    seed: int = 0,
+    embd_sample: int = EMBD_SAMPLE,
 ) -> SmokeResult:
-    """Run the smoke test of ``mmproj`` against ``model``. Never raises."""
+    """Run the smoke test of ``mmproj`` against ``model``. Never raises.
+
+    ``n_tokens`` rows of synthetic encoder features (times the merge factor) are projected;
+    ``embd_sample`` token-embedding rows are compared with them (seeded by ``seed``).
+    """
     import time
 
     from mmcheck.smoke.model import skipped

@@ -1,18 +1,25 @@
 """Embedding-space evidence: do the projected outputs look like the text model's token embeddings?
 
-Token embeddings of a trained LLM have a strong, stable per-dimension profile (a few dimensions
-with several times the median spread, per-dimension offsets). A projector trained for that LLM
-lands in the same space, so its outputs share the profile; one trained for another LLM of the
+Token embeddings of a trained LLM have a stable per-dimension profile (some dimensions with
+several times the median spread, per-dimension offsets). A projector trained or fitted for that
+LLM lands in the same space, so its outputs share the profile; one made for another LLM of the
 same width carries that other model's profile. Numbers reported (docs/smoke-test.md):
 
 - ``scale_ratio``: median output row norm / median token-embedding row norm;
-- ``alignment``: Pearson correlation of the per-dimension log-std profiles;
-- ``mean_alignment``: Pearson correlation of the per-dimension mean profiles;
+- ``alignment``: the larger of ``std_alignment`` (Pearson correlation of the per-dimension
+  log-std profiles) and ``rms_alignment`` (the same for the log-RMS profiles, i.e. spread about
+  zero). Which of the two a projector keeps depends on how it was fitted: a bias-free linear map
+  fitted on zero-mean features turns the table's offsets into spread (RMS), a fit that can
+  represent the offsets (a bias, or features with a mean) keeps the centred spread (std);
+- ``mean_alignment``: Pearson correlation of the per-dimension mean profiles (reported only);
 - ``text_reliability`` / ``output_reliability``: split-half correlations of each log-std profile,
-  i.e. whether the profile is a real property of the table / projector or noise.
+  i.e. whether the profile is a real property of the table / projector or sampling noise.
 
-MM805 fires only when both profiles are reliable and the alignment is low; the thresholds come
-from the experiment in ``tests/test_smoke_alignment.py``.
+The measurement is *informative* when both profiles are reliable. Informative and high
+(``alignment >= ALIGNED_FROM``) is evidence for the pair (MM809); informative and low
+(``alignment < MISALIGNED_BELOW``) is evidence against it (MM805); in between, or not
+informative, it is evidence neither way. The thresholds come from the calibration on the real
+SmolLM2-135M and Gemma-3-270M tables (``tests/test_smoke_calibration.py``, docs/smoke-test.md).
 """
 
 from __future__ import annotations
@@ -23,15 +30,29 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mmcheck.smoke.model import SmokeFinding
+from mmcheck.smoke.model import (
+    ALIGNED_FROM,
+    MISALIGNED_BELOW,
+    OUTPUT_RELIABILITY_MIN,
+    TEXT_RELIABILITY_MIN,
+    Evidence,
+    SmokeFinding,
+)
 from mmcheck.smoke.tensors import F32Array, TensorReader
 
-#: below this alignment, with both profiles reliable, the projector is flagged (MM805)
-ALIGNMENT_THRESHOLD = 0.3
-#: the token-embedding std profile must be at least this stable (split-half) to be evidence
-TEXT_RELIABILITY_MIN = 0.8
-#: the projected-output std profile must be at least this stable (split-half) to be evidence
-OUTPUT_RELIABILITY_MIN = 0.5
+#: the MM805 threshold under its historical name (alignment below it, informative: against)
+ALIGNMENT_THRESHOLD = MISALIGNED_BELOW
+
+__all__ = [
+    "ALIGNED_FROM",
+    "ALIGNMENT_THRESHOLD",
+    "MISALIGNED_BELOW",
+    "OUTPUT_RELIABILITY_MIN",
+    "TEXT_RELIABILITY_MIN",
+    "EmbeddingEvidence",
+    "compare",
+    "sample_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -44,11 +65,17 @@ class EmbeddingEvidence:
     finding: SmokeFinding | None
 
 
-def _corr(x: F32Array, y: F32Array) -> float | None:
+def _corr(x: npt.NDArray[Any], y: npt.NDArray[Any]) -> float | None:
     a = x.astype(np.float64) - float(x.mean())
     b = y.astype(np.float64) - float(y.mean())
     den = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return None if den == 0.0 or not np.isfinite(den) else float((a * b).sum() / den)
+
+
+def _log(s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    floor = max(float(np.median(s)) * 1e-3, 1e-12)
+    out: npt.NDArray[np.float64] = np.log(np.maximum(s, floor))
+    return out
 
 
 @dataclass(frozen=True)
@@ -58,31 +85,34 @@ class _Moments:
     n: tuple[int, int]
     s1: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
     s2: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+    median_norm: float
 
     @classmethod
     def of(cls, x: F32Array) -> _Moments:
-        halves = (x[0::2], x[1::2])
+        sq = x * x  # once: column sums of squares and row norms
         return cls(
-            (halves[0].shape[0], halves[1].shape[0]),
-            (halves[0].sum(axis=0, dtype=np.float64), halves[1].sum(axis=0, dtype=np.float64)),
-            tuple((h * h).sum(axis=0, dtype=np.float64) for h in halves),  # type: ignore[arg-type]
+            (x[0::2].shape[0], x[1::2].shape[0]),
+            (x[0::2].sum(axis=0, dtype=np.float64), x[1::2].sum(axis=0, dtype=np.float64)),
+            (sq[0::2].sum(axis=0, dtype=np.float64), sq[1::2].sum(axis=0, dtype=np.float64)),
+            float(np.median(np.sqrt(sq.sum(axis=1, dtype=np.float64)))) if len(x) else 0.0,
         )
 
-    def mean(self, half: int | None = None) -> npt.NDArray[np.float64]:
+    def _sums(self, half: int | None) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         if half is None:
-            return (self.s1[0] + self.s1[1]) / max(self.n[0] + self.n[1], 1)
-        return self.s1[half] / max(self.n[half], 1)
+            return max(self.n[0] + self.n[1], 1), self.s1[0] + self.s1[1], self.s2[0] + self.s2[1]
+        return max(self.n[half], 1), self.s1[half], self.s2[half]
 
-    def log_std(self, half: int | None = None) -> F32Array:
-        if half is None:
-            n, s1, s2 = self.n[0] + self.n[1], self.s1[0] + self.s1[1], self.s2[0] + self.s2[1]
-        else:
-            n, s1, s2 = self.n[half], self.s1[half], self.s2[half]
-        n = max(n, 1)
-        s = np.sqrt(np.maximum(s2 / n - (s1 / n) ** 2, 0.0))
-        floor = max(float(np.median(s)) * 1e-3, 1e-12)
-        out: F32Array = np.log(np.maximum(s, floor)).astype(np.float32)
-        return out
+    def mean(self) -> npt.NDArray[np.float64]:
+        n, s1, _ = self._sums(None)
+        return s1 / n
+
+    def log_std(self, half: int | None = None) -> npt.NDArray[np.float64]:
+        n, s1, s2 = self._sums(half)
+        return _log(np.sqrt(np.maximum(s2 / n - (s1 / n) ** 2, 0.0)))
+
+    def log_rms(self) -> npt.NDArray[np.float64]:
+        n, _, s2 = self._sums(None)
+        return _log(np.sqrt(s2 / n))
 
     def split_half(self) -> float | None:
         if min(self.n) < 2:
@@ -99,43 +129,80 @@ def sample_rows(reader: TensorReader, name: str, n: int, seed: int) -> F32Array:
     return reader.read_rows(name, np.sort(rows).astype(np.int64))
 
 
+def _max(*values: float | None) -> float | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def classify(alignment: float | None, informative: bool) -> Evidence:
+    """``for`` / ``against`` / ``neither`` for a measured alignment (see the module docstring)."""
+    if not informative or alignment is None:
+        return "neither"
+    if alignment >= ALIGNED_FROM:
+        return "for"
+    if alignment < MISALIGNED_BELOW:
+        return "against"
+    return "neither"
+
+
 def compare(outputs: F32Array, embd: F32Array) -> EmbeddingEvidence:
     """Compare projected outputs (n × d) with token-embedding rows (k × d) of the same width."""
-    out_norm = float(np.median(np.linalg.norm(outputs, axis=1)))
-    emb_norm = float(np.median(np.linalg.norm(embd, axis=1)))
-    scale = out_norm / emb_norm if emb_norm > 0 else None
     mo, me = _Moments.of(outputs), _Moments.of(embd)
-    alignment = _corr(mo.log_std(), me.log_std())
-    mean_alignment = _corr(mo.mean().astype(np.float32), me.mean().astype(np.float32))
-    text_rel = me.split_half()
-    out_rel = mo.split_half()
+    out_norm, emb_norm = mo.median_norm, me.median_norm
+    scale = out_norm / emb_norm if emb_norm > 0 else None
+    std_alignment = _corr(mo.log_std(), me.log_std())
+    rms_alignment = _corr(mo.log_rms(), me.log_rms())
+    alignment = _max(std_alignment, rms_alignment)
+    text_rel, out_rel = me.split_half(), mo.split_half()
     informative = (
         text_rel is not None
         and out_rel is not None
         and text_rel >= TEXT_RELIABILITY_MIN
         and out_rel >= OUTPUT_RELIABILITY_MIN
     )
+    evidence = classify(alignment, informative)
     detail: dict[str, Any] = {
         "rows_sampled": int(embd.shape[0]),
         "output_rows": int(outputs.shape[0]),
         "median_output_norm": out_norm,
         "median_embedding_norm": emb_norm,
-        "mean_alignment": mean_alignment,
+        "std_alignment": std_alignment,
+        "rms_alignment": rms_alignment,
+        "mean_alignment": _corr(mo.mean(), me.mean()),
         "text_reliability": text_rel,
         "output_reliability": out_rel,
         "informative": informative,
-        "threshold": ALIGNMENT_THRESHOLD,
+        "evidence": evidence,
+        "thresholds": {
+            "misaligned_below": MISALIGNED_BELOW,
+            "aligned_from": ALIGNED_FROM,
+            "text_reliability_min": TEXT_RELIABILITY_MIN,
+            "output_reliability_min": OUTPUT_RELIABILITY_MIN,
+        },
     }
     finding = None
-    if informative and alignment is not None and alignment < ALIGNMENT_THRESHOLD:
-        finding = SmokeFinding(
-            "MM805",
-            f"projected outputs do not share the text model's per-dimension embedding profile "
-            f"(alignment {alignment:.2f} < {ALIGNMENT_THRESHOLD}; both profiles are stable: text "
-            f"{text_rel:.2f}, projector {out_rel:.2f})",
-            "the projector was probably trained for a different text model of the same width; "
-            "use the projector released with this model (heuristic: a confirmed lineage overrides it)",
-            "likely-garbage",
-            "warning",
-        )
+    if evidence != "neither":
+        assert alignment is not None and text_rel is not None and out_rel is not None
+        rows = f"{outputs.shape[0]} projected rows vs {embd.shape[0]} token rows"
+        stable = f"both profiles are stable: text {text_rel:.2f}, projector {out_rel:.2f}; {rows}"
+        if evidence == "against":
+            finding = SmokeFinding(
+                "MM805",
+                f"projected outputs do not share the text model's per-dimension embedding profile "
+                f"(alignment {alignment:.2f} < {MISALIGNED_BELOW}; {stable})",
+                "the projector was probably trained for a different text model of the same width; "
+                "use the projector released with this model (heuristic: a confirmed lineage overrides it)",
+                "likely-garbage",
+                "error",
+            )
+        else:
+            finding = SmokeFinding(
+                "MM809",
+                f"projected outputs share the text model's per-dimension embedding profile "
+                f"(alignment {alignment:.2f} >= {ALIGNED_FROM}; {stable})",
+                "measured on the projector's real weights: it was trained or fitted for this model's "
+                "embedding space (or for a model sharing this embedding table, e.g. its base or a fine-tune)",
+                None,
+                "info",
+            )
     return EmbeddingEvidence(scale, alignment, detail, finding)

@@ -8,6 +8,21 @@ from typing import Any, Literal
 Effect = Literal["mismatch", "likely-garbage"]
 Severity = Literal["error", "warning", "info"]
 Status = Literal["passed", "failed", "skipped"]
+#: what the embedding-space measurement says about the pair
+Evidence = Literal["for", "against", "neither"]
+
+# Embedding-space thresholds (calibration on real tables: docs/smoke-test.md). An informative
+# measurement (both split-half reliabilities at or above their minimum) with an alignment at or
+# above ALIGNED_FROM is evidence for the pair (MM809); below MISALIGNED_BELOW, evidence against it
+# (MM805); in between, or when not informative, evidence neither way.
+#: informative and alignment below this: evidence against the pair (MM805)
+MISALIGNED_BELOW = 0.2
+#: informative and alignment at or above this: evidence for the pair (MM809)
+ALIGNED_FROM = 0.5
+#: the token-embedding std profile must be at least this stable (split-half) to be evidence
+TEXT_RELIABILITY_MIN = 0.8
+#: the projected-output std profile must be at least this stable (split-half) to be evidence
+OUTPUT_RELIABILITY_MIN = 0.7
 
 #: stable finding codes -> rule names (the lead registers them as rules)
 CODES: dict[str, str] = {
@@ -19,6 +34,7 @@ CODES: dict[str, str] = {
     "MM806": "baked-embedding-mismatch",
     "MM807": "baked-embedding-match",
     "MM808": "smoke-skipped",
+    "MM809": "embedding-space-aligned",
 }
 
 
@@ -55,9 +71,12 @@ class SmokeResult:
 
     ``stages``: one dict per executed layer (name, op, input/output shape, tensors, ms).
     ``scale_ratio``: median projected-output norm / median token-embedding norm.
-    ``alignment``: correlation of the per-dimension log-std profiles of projected outputs and
-    token embeddings (see docs/smoke-test.md). ``embedding`` carries the detail behind both.
+    ``alignment``: correlation of the per-dimension spread profiles of projected outputs and
+    token embeddings (see docs/smoke-test.md). ``embedding`` carries the detail behind both,
+    including ``informative`` and ``evidence`` (``for`` / ``against`` / ``neither``).
     ``baked``: one dict per baked-embedding comparison. ``lineage_evidence`` comes only from them.
+    ``summary`` says in plain words what the embedding-space measurement found and whether it
+    counts (for renderers: one line).
     """
 
     status: Status
@@ -71,11 +90,24 @@ class SmokeResult:
     lineage_evidence: Literal["confirmed", "contradicted"] | None = None
     embedding: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def alignment_evidence(self) -> Evidence | None:
+        """``for`` / ``against`` / ``neither`` from the embedding-space measurement; None: not measured."""
+        ev = self.embedding.get("evidence")
+        return ev if ev in ("for", "against", "neither") else None
+
+    @property
+    def summary(self) -> str:
+        """One plain-language line: what the embedding-space measurement found and whether it counts."""
+        return summarize(self.status, self.reason, self.alignment, self.embedding)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "status": self.status,
             "reason": self.reason,
+            "summary": self.summary,
+            "alignment_evidence": self.alignment_evidence,
             "stages": [dict(s) for s in self.stages],
             "scale_ratio": self.scale_ratio,
             "alignment": self.alignment,
@@ -85,6 +117,49 @@ class SmokeResult:
             "timings": dict(self.timings),
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+def summarize(status: Status, reason: str, alignment: float | None, embedding: dict[str, Any]) -> str:
+    """The plain-language line of :attr:`SmokeResult.summary` (see docs/smoke-test.md)."""
+    neither = "not evidence either way"
+    if status == "skipped":
+        return f"smoke test skipped ({reason}): nothing measured; {neither}"
+    if "skipped" in embedding:
+        return f"embedding profile not compared ({embedding['skipped']}): {neither}"
+    if alignment is None:
+        return f"embedding profile not measurable (constant projected outputs or token rows): {neither}"
+    rows = f"{embedding.get('output_rows', '?')} projected rows vs {embedding.get('rows_sampled', '?')} token rows"
+    text_rel, out_rel = embedding.get("text_reliability"), embedding.get("output_reliability")
+    if not embedding.get("informative"):
+        if text_rel is None or text_rel < TEXT_RELIABILITY_MIN:
+            why = "this model's token table has no stable per-dimension profile"
+            rel = f"split-half {_num(text_rel)} < {TEXT_RELIABILITY_MIN}"
+        else:
+            why = "the projector's outputs have no stable per-dimension profile"
+            rel = f"split-half {_num(out_rel)} < {OUTPUT_RELIABILITY_MIN}"
+        return (
+            f"embedding profile measured (alignment {alignment:.2f}, {rows}) but not informative: "
+            f"{why} ({rel}); {neither}"
+        )
+    evidence = embedding.get("evidence")
+    if evidence == "for":
+        return (
+            f"projected outputs match this model's token-embedding profile (alignment {alignment:.2f} "
+            f">= {ALIGNED_FROM}, informative, {rows}): evidence for the pair"
+        )
+    if evidence == "against":
+        return (
+            f"projected outputs do not match this model's token-embedding profile (alignment {alignment:.2f} "
+            f"< {MISALIGNED_BELOW}, informative, {rows}): evidence against the pair"
+        )
+    return (
+        f"projected outputs partly match this model's token-embedding profile (alignment {alignment:.2f}, "
+        f"between {MISALIGNED_BELOW} and {ALIGNED_FROM}, informative, {rows}): {neither}"
+    )
+
+
+def _num(x: object) -> str:
+    return f"{x:.2f}" if isinstance(x, float) else "n/a"
 
 
 def skipped(reason: str, timings: dict[str, float] | None = None) -> SmokeResult:

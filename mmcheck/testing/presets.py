@@ -33,7 +33,7 @@ def text_spec_for_lineage(
         tokens=default_tokens(vocab, [m for m in markers if m not in ("\n", "\n\n")] + ["\n\n"] * ("\n\n" in markers)),
         special_tokens=tuple(m for m in markers if m != "\n"),
         tokenizer_model=lineage.tokenizer_model or "llama",
-        tokenizer_pre=lineage.tokenizer_pre,
+        tokenizer_pre=lineage.tokenizer_pre[0] if lineage.tokenizer_pre else None,
         rope_freq_base=lineage.rope_freq_base,
         name=name if name is not None else lineage.name,
         header_only=True,
@@ -54,8 +54,11 @@ def _u32() -> Any:
 
 
 def projector_spec_for_variant(family: Family, variant: FamilyVariant, db: CompatDB, **overrides: Any) -> ProjectorSpec:
-    """A header-only projector with the family's encoder signature and the variant's output width."""
-    enc = family.encoder
+    """A header-only projector with the variant's encoder signature (the family's, where the variant
+    records none) and the variant's output width."""
+    from mmcheck.identify import merged_encoder
+
+    enc = merged_encoder(family, variant)
     type_id = family.projector_types[0]
     spec = ProjectorSpec(
         projector_type=type_id,

@@ -34,9 +34,8 @@ def test_oracle_case(case: OracleCase, oracle_workdir: Path, record_property: Ca
     # mmcheck, with roles fixed as the runtime gets them, and the smoke test on (its default)
     report = check_pair(model_path, mmproj_path, strict_roles=True, smoke=True)
     verdict = report.verdict.value
-    agrees = (verdict == "mismatch") == (result.outcome != "loaded")
-    if case.name.startswith("lineage-"):
-        agrees = agrees and verdict == "likely-garbage"  # loads, but mmcheck must call it out
+    fired = {f.rule for f in report.findings}
+    agrees = (verdict == "mismatch") == (result.outcome != "loaded") and (not case.rule or case.rule in fired)
     record_property(
         ORACLE_PROPERTY, (case.name, case.expected, result.outcome, result.stage, result.message, verdict, agrees)
     )
@@ -45,4 +44,5 @@ def test_oracle_case(case: OracleCase, oracle_workdir: Path, record_property: Ca
     if case.message:
         assert case.message in result.message, detail
     findings = "\n".join(f"  {f.rule} {f.message}" for f in report.findings)
-    assert agrees, f"mmcheck says {verdict} but llama.cpp {result.outcome}:\n{findings}"
+    expected_rule = case.rule or "-"
+    assert agrees, f"mmcheck says {verdict} (expected rule {expected_rule}) but llama.cpp {result.outcome}:\n{findings}"
