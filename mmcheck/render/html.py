@@ -48,8 +48,9 @@ table.matrix{border-collapse:separate;border-spacing:0}
 .matrix th,.matrix td{border-bottom:1px solid var(--line);border-right:1px solid var(--line)}
 .matrix thead th{position:sticky;top:0;background:var(--head);z-index:2;vertical-align:bottom;padding:6px 4px;font-weight:600}
 .matrix thead th.corner{left:0;z-index:3;text-align:left;font-size:13px;color:var(--muted);min-width:10em}
-.matrix thead th.col span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:16em;
+.matrix thead th.col span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:20em;
 overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:13px}
+.matrix thead th.col span.ce{color:var(--muted);font-weight:400;font-size:12px}
 .matrix tbody th{position:sticky;left:0;background:var(--bg);z-index:1;text-align:left;font-weight:500;padding:6px 10px;
 max-width:24em;overflow-wrap:anywhere;font-size:14px}
 .matrix td{text-align:center;min-width:2.6em;height:2.4em;padding:0}
@@ -180,8 +181,14 @@ def render_html(result: ScanResult, *, root: Path | None = None, title: str = "m
             + "".join(tds)
             + "</tr>"
         )
+    parts: dict[Path, tuple[str, str]] = getattr(result, "label_parts", {}) or {}
+
+    def col(p: Path) -> str:
+        entry, file = parts.get(p, (display_path(p.parent, root) + "/", p.name))
+        return f'<span class="ce">{_e(entry)}</span><span class="cf">{_e(file)}</span>'
+
     head = "".join(
-        f'<th class="col" scope="col" data-label="{_e(name(p).lower())}" title="{_e(name(p))}"><span>{_e(name(p))}</span></th>'
+        f'<th class="col" scope="col" data-label="{_e(name(p).lower())}" title="{_e(name(p))}">{col(p)}</th>'
         for p in projs
     )
     data = {"cells": cells}

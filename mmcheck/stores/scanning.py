@@ -9,7 +9,7 @@ projector its entry gives no text model, every text model of the same store by c
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,8 @@ def plan_scan(
             s = get(store)
             found = s.detect(p, named=True)
             if found is None:
-                raise MMCheckError(f"{p}: not a {s.title} (expected {s.layout})")
+                article = "an" if s.title[0] in "AEIOU" else "a"
+                raise MMCheckError(f"{p}: not {article} {s.title} (expected {s.layout})")
             plan.targets.append(_target(s, found, p))
             continue
         for s in STORES.values():
@@ -119,6 +120,7 @@ class StoreScanResult(ScanResult):
 
     stores: list[StoreScan] = field(default_factory=list)
     labels: dict[Path, str] = field(default_factory=dict)
+    label_parts: dict[Path, tuple[str, str]] = field(default_factory=dict)  # (entry, file) for narrow columns
     entry_pairs: dict[tuple[str, str], list[tuple[Path, Path]]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
@@ -217,7 +219,8 @@ def _scan(
             if named is not None and real(prob.path) == named and t.only is not None:
                 raise MMCheckError(f"{t.named}: {prob.message}")
         scans.append(sc)
-    store_paths = _unique(f.path for sc in scans for e in sc.entries for f in e.files)
+    # by path, not by real path: one blob under two snapshot folders is two files, each paired in its folder
+    store_paths = list(dict.fromkeys(f.path for sc in scans for e in sc.entries for f in e.files))
     plain_paths = discover(plan.plain, recursive=recursive) if plan.plain else []
     known = {real(p) for p in store_paths}
     plain_paths = [p for p in plain_paths if real(p) not in known]
@@ -241,20 +244,14 @@ def _scan(
     pairs = check_candidates(files, ordered, database, rules, options, smoke=smoke, progress=progress)
 
     result = StoreScanResult(files, pairs, stores=scans, entry_pairs=entry_pairs, messages=list(plan.messages))
-    result.labels = _labels(scans)
+    result.label_parts = _labels(scans)
+    result.labels = {p: f"{a} {b}".strip() for p, (a, b) in result.label_parts.items()}
     store_set = set(store_paths)
     notes = [n for n in folder_notes(result) if not _about(n, store_set)]  # the folder notes of plain files
     notes += _store_notes(result, scans, store_set)
     result.notes = notes
     result.messages += [_summary(sc) for sc in scans]
     return result
-
-
-def _unique(paths: Iterable[Path]) -> list[Path]:
-    out: dict[Path, Path] = {}
-    for p in paths:
-        out.setdefault(real(p), p)
-    return list(out.values())
 
 
 def _about(note: Any, paths: set[Path]) -> bool:
@@ -266,14 +263,14 @@ def _store_candidates(
 ) -> dict[tuple[str, str], list[tuple[Path, Path, int]]]:
     """(store, entry name) -> [(model, projector, distance)]: declared pairs first, then content."""
     out: dict[tuple[str, str], list[tuple[Path, Path, int]]] = {}
-    canon = {real(p): p for p in status}
 
     def files_of(e: Entry, kind: Status) -> list[Path]:
-        found = [canon.get(real(f.path)) for f in e.files]
-        return [p for p in found if p is not None and status[p].status == kind]
+        return [f.path for f in e.files if f.path in status and status[f.path].status == kind]
 
-    all_models = _unique(m for e in sc.entries for m in files_of(e, Status.TEXT_MODEL))
-    pooled_projs = _unique(p for e in sc.entries if e.pairing == "all" for p in files_of(e, Status.PROJECTOR))
+    all_models = list(dict.fromkeys(m for e in sc.entries for m in files_of(e, Status.TEXT_MODEL)))
+    pooled_projs = list(
+        dict.fromkeys(p for e in sc.entries if e.pairing == "all" for p in files_of(e, Status.PROJECTOR))
+    )
     for e in sc.entries:
         models, projs = files_of(e, Status.TEXT_MODEL), files_of(e, Status.PROJECTOR)
         pairs: list[tuple[Path, Path, int]] = []
@@ -290,8 +287,8 @@ def _store_candidates(
     return out
 
 
-def _labels(scans: list[StoreScan]) -> dict[Path, str]:
-    """path -> ``entry[, entry2] file`` (``llava:13b, llava:latest [projector]``)."""
+def _labels(scans: list[StoreScan]) -> dict[Path, tuple[str, str]]:
+    """path -> (entry part, file part): (``llava:13b (+1 other entry)``, ``[projector]``)."""
     names: dict[Path, list[str]] = {}
     suffix: dict[Path, str] = {}
     for sc in scans:
@@ -305,7 +302,7 @@ def _labels(scans: list[StoreScan]) -> dict[Path, str]:
     def join(n: list[str]) -> str:
         return n[0] if len(n) == 1 else f"{n[0]} (+{len(n) - 1} other entr{'y' if len(n) == 2 else 'ies'})"
 
-    return {p: f"{join(n)} {suffix[p]}".strip() for p, n in names.items()}
+    return {p: (join(n), suffix[p]) for p, n in names.items()}
 
 
 def _summary(sc: StoreScan) -> str:
