@@ -295,3 +295,10 @@ def test_cli_json_has_the_stores(world: dict[str, Any]) -> None:
     assert [p["verdict"] for p in llava["pairs"]] == ["match"]
     assert {f["role"] for f in llava["files"]} == {"model", "projector"}
     assert {p["rule"] for p in store["problems"]} == {"MM096", "MM097", "MM098"}
+
+
+def test_the_cli_offers_every_store() -> None:
+    from mmcheck.cli import _STORE_IDS
+    from mmcheck.stores import STORE_IDS, STORES
+
+    assert _STORE_IDS == STORE_IDS and set(STORES) == set(STORE_IDS)
