@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install browser demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,16 @@ demo: install
 	@echo; echo "== 3. same width, another lineage (Mistral-7B): likely-garbage (exit 1) =="
 	$(BIN)/mmcheck pair $(DEMO)/mistral-7b-instruct-f16.gguf $(DEMO)/mmproj-tinyllava-7b-f16.gguf || echo "exit code $$?"
 
+# The HTML report's test loads the page in Debian's chromium: installed once, when missing (as root,
+# or through sudo). The test fails rather than skip without it.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the HTML report's browser test"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
 # pytest exits 5 when it collects no test; make treats that as a failure, as it must.
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

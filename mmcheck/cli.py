@@ -218,7 +218,7 @@ def _emit(text: str, output: Path | None) -> None:
             raise MMCheckError(f"cannot write {output}: {e.strerror or e}") from None
 
 
-def _resolve_format(fmt: PairFormat | None, cfg: Any) -> str:
+def _resolve_format(fmt: Enum | None, cfg: Any) -> str:
     name = fmt.value if fmt is not None else (cfg.format or "table")
     if name == "auto":
         return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "table"
@@ -443,14 +443,31 @@ def _progress_bar(enabled: bool) -> Any:
     return progress
 
 
+_STORE_IDS = ("ollama", "lmstudio", "hf-cache", "llama-cache", "jan", "textgen-webui")  # mmcheck.stores.STORE_IDS
+StoreChoice = Enum("StoreChoice", {v: v for v in _STORE_IDS}, type=str)  # type: ignore[misc]
+_SCAN_FORMATS = ("table", "json", "sarif", "github", "junit", "html", "auto")
+ScanFormat = Enum("ScanFormat", {v: v for v in _SCAN_FORMATS}, type=str)  # type: ignore[misc]
+
+
 @app.command()
 def scan(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Folders, or files (their folder-mates are scanned too). Default: .", metavar="PATH..."),
+        typer.Argument(
+            help="Folders, files (their folder-mates come too) or stores. Default: the stores found.", metavar="PATH..."
+        ),
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also scan subfolders.")] = False,
-    fmt: FormatOption = None,
+    fmt: Annotated[
+        ScanFormat | None,  # type: ignore[valid-type]
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, json, sarif, github, junit, html (one self-contained page: "
+            "-o report.html), or auto. Env: MMCHECK_FORMAT.",
+            envvar="MMCHECK_FORMAT",
+        ),
+    ] = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each pair (default: off).")] = False,
@@ -460,6 +477,12 @@ def scan(
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    store: Annotated[
+        StoreChoice | None,  # type: ignore[valid-type]
+        typer.Option(
+            "--store", help="Read PATH as this store (default: auto-detected); no PATH: its default location."
+        ),
+    ] = None,
 ) -> None:
     """Find every GGUF file, classify it by content, and check which projector fits which text model.
 
@@ -468,17 +491,25 @@ def scan(
     projector to use for each text model, the text models no projector fits, the projectors that
     fit nothing, and notes (Git LFS pointers, unreadable files, several fitting projectors).
 
+    Model stores are read as their runtime reads them (Ollama manifests, Hugging Face cache
+    snapshots, LM Studio, llama.cpp's -hf cache, Jan, text-generation-webui): reported per entry
+    (llava:13b, org/repo@rev), paired by the store's own records first. With no PATH, the default
+    store locations that exist are scanned.
+
     \b
-    The scan fails (exit 1) when a file is unreadable or a Git LFS pointer, or when a projector's
-    best pair fails --fail-on (default likely-garbage). Exit 2: a named path does not exist.
+    The scan fails (exit 1) when a file is unreadable or a Git LFS pointer, a store record is
+    broken, or a projector's best pair fails --fail-on (default likely-garbage). Exit 2: a named
+    path does not exist or is not the --store named.
     Examples:
+      mmcheck scan                          # the Ollama / HF / LM Studio / llama.cpp stores found
+      mmcheck scan ~/.ollama/models -f html -o report.html
       mmcheck scan models/ --recursive
       mmcheck scan . -r --format sarif -o mmcheck.sarif
       mmcheck scan mmproj-F16.gguf          # the file and its folder-mates (the pre-commit hook)
     """
     import json
 
-    from mmcheck.scan import scan as run_scan
+    from mmcheck.stores.scanning import scan_paths as run_scan
 
     cfg = _settings(isolated)
     database = _database_for(cfg, db)
@@ -487,7 +518,8 @@ def scan(
     progress = _progress_bar(sys.stderr.isatty())
     try:
         result = run_scan(
-            paths or [Path(".")],
+            paths or [],
+            store=store.value if store is not None else None,
             recursive=recursive,
             db=database,
             smoke=smoke,
@@ -503,10 +535,18 @@ def scan(
     name = _resolve_format(fmt, cfg)
     if name == "json":
         _emit(json.dumps(result.to_dict(), indent=2), output)
+    elif name == "table" and hasattr(result, "stores"):
+        from mmcheck.render.store_table import render_store_scan
+
+        _emit(render_store_scan(result), output)  # type: ignore[arg-type]
     elif name == "table":
         from mmcheck.render.scan_table import render_scan
 
         _emit(render_scan(result), output)
+    elif name == "html":
+        from mmcheck.render.html import render_html
+
+        _emit(render_html(result), output)
     else:
         from mmcheck.render import formats
 

@@ -373,19 +373,27 @@ def _gc_paused() -> Iterator[None]:
 def _scan(paths: Iterable[PathLike], recursive: bool, database: CompatDB, rules: list[Rule], options: Options,
           smoke: bool, jobs: int | None, progress: Progress | None) -> ScanResult:  # fmt: skip
     files = read_files(discover(paths, recursive=recursive), database, jobs=jobs, progress=progress)
-    by_path = {f.path: f for f in files}
     models = [f.path for f in files if f.status == Status.TEXT_MODEL]
     projs = [f.path for f in files if f.status == Status.PROJECTOR]
-    candidates = candidate_pairs(models, projs)
+    result = ScanResult(files, check_candidates(files, candidate_pairs(models, projs), database, rules, options,
+                                                smoke=smoke, progress=progress))  # fmt: skip
+    result.notes = _notes(result)
+    return result
+
+
+def check_candidates(files: Sequence[ScannedFile], candidates: Sequence[Candidate], database: CompatDB,
+                     rules: list[Rule], options: Options, *, smoke: bool = False,
+                     progress: Progress | None = None) -> list[PairCheck]:  # fmt: skip
+    """Check each candidate pair among already-read ``files`` (the store-aware scan chooses its
+    candidates from the stores' records, then calls this)."""
+    by_path = {f.path: f for f in files}
     bits = {f.path: precision_bits(f.info) for f in files if f.status in (Status.TEXT_MODEL, Status.PROJECTOR)}
     pairs = []
     for i, c in enumerate(candidates):
         pairs.append(_check(c, by_path, bits, database, rules, options, smoke=smoke))
         if progress is not None:
             progress("pair", i + 1, len(candidates))
-    result = ScanResult(files, pairs)
-    result.notes = _notes(result)
-    return result
+    return pairs
 
 
 def _check(c: Candidate, by_path: dict[Path, ScannedFile], bits: dict[Path, int], db: CompatDB, rules: list[Rule],
@@ -402,6 +410,11 @@ def _finding(code: str, message: str, hint: str, path: Path) -> Finding:
 
     r = rule_table()[code]
     return Finding(r.code, r.name, r.severity, message, hint, r.evidence, str(path))
+
+
+def finding_note(code: str, message: str, hint: str, path: Path, error: str | None = None) -> Report:
+    """A scanner note: a one-finding report about one file (rule ``code`` from the registry)."""
+    return _note(_finding(code, message, hint, path), path, error)
 
 
 def _note(finding: Finding, path: Path, error: str | None = None) -> Report:
@@ -437,7 +450,9 @@ def _notes(result: ScanResult) -> list[Report]:
             msg = f"{model.name} has {len(ranked)} projector(s) beside it and none fits it"
             notes.append(_note(_finding("MM095", msg, "check which model this file was converted from", model), model))
     notes += _ambiguity_notes(result)
-    return notes
+    from mmcheck.stores.fused import fused_vision_notes
+
+    return notes + fused_vision_notes(result)  # MM099: Ollama's single-file vision models (issue 14)
 
 
 def _ambiguity_notes(result: ScanResult) -> list[Report]:
@@ -512,4 +527,7 @@ def _distance(a: Path, b: Path) -> int:
     return len(ra.relative_to(common).parts) + len(rb.relative_to(common).parts)
 
 
-__all__ = ["PairCheck", "ScanResult", "ScannedFile", "Status", "discover", "read_file", "scan", "suggest"]
+__all__ = [
+    "PairCheck", "ScanResult", "ScannedFile", "Status", "check_candidates", "discover", "finding_note", "read_file",
+    "scan", "suggest",
+]  # fmt: skip

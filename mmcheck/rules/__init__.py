@@ -15,6 +15,7 @@ from mmcheck.rules import (  # noqa: F401
     runtime,
     scanning,
     smoke,
+    stores,
     structure,
     text,
     tokens,
