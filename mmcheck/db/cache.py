@@ -31,7 +31,7 @@ from mmcheck.db.model import (
 )
 
 #: Bump when the JSON layout, the model classes or the validation rules change.
-FORMAT = "mmcheck-db-cache/1"
+FORMAT = "mmcheck-db-cache/2"
 
 
 def cache_dir() -> Path:
@@ -153,5 +153,7 @@ def _family(d: dict[str, Any]) -> Family:
 
 def _runtime(d: dict[str, Any]) -> Runtime:
     d = dict(d)
-    d["versions"] = tuple(RuntimeVersion(**{**v, "adds": tuple(v["adds"])}) for v in d["versions"])
+    d["versions"] = tuple(
+        RuntimeVersion(**{**v, "adds": tuple(v["adds"]), "drops": tuple(v["drops"])}) for v in d["versions"]
+    )
     return Runtime(**d)
