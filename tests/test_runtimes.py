@@ -352,3 +352,12 @@ def test_exec_blocks_a_runtime_too_old_for_the_type(qwen3: dict[str, Path], tmp_
 
 def test_shipped_database_is_valid() -> None:
     assert validate_db(ROOT) == []
+
+
+def test_runtimes_doc_lists_every_recorded_version(db: CompatDB) -> None:
+    text = (ROOT.parent / "docs" / "runtimes.md").read_text(encoding="utf-8")
+    for rt in db.runtimes.values():
+        for rv in rt.versions:
+            if rv.version is not None:
+                assert f"| {rv.version} |" in text, (rt.id, rv.version)
+    assert "domain.md" not in text
