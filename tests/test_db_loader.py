@@ -349,7 +349,7 @@ CASES: dict[str, tuple[str, str, str, str, str]] = {
     "bad date": (RT, "date: 2026-06-03", "date: June 2026", "must be a date", "date: June 2026"),
     "runtime version without version or date": (
         RT,
-        "      - version: \"b9496\"\n",
+        '      - version: "b9496"\n',
         "      - version: ~\n",
         "needs a version or a date",
         "version: ~",
