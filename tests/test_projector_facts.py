@@ -18,7 +18,8 @@ from mmcheck.testing import write_projector
 OUT = 96
 DB = load_db()
 
-# domain.md §4.2: the exceptions to "the width is the projector's output dimension"
+# clip_n_mmproj_embd (tools/mtmd/clip.cpp:5966 @0c1e570): the exceptions to
+# "the width is the projector's output dimension"
 SPECIAL = {
     "qwen3vl_merger": OUT * (1 + 2),  # x (1 + deepstack layers); the builder writes 2
     "granite4_vision": 2 * OUT,  # len(feature_layer) x projection_dim; the builder writes 2 feature layers

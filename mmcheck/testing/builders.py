@@ -285,7 +285,7 @@ def _audio_keys(s: ProjectorSpec, prefix: str = "clip.audio", flag: str = "clip.
 
 
 def _type_keys(t: str, s: ProjectorSpec) -> dict[str, Any]:
-    """Keys particular types require (domain.md §3), with plausible values."""
+    """Keys particular types require (load_hparams, tools/mtmd/clip.cpp:1251-2128 @0c1e570), with plausible values."""
     m = s.merge
     keys: dict[str, Any] = {}
     if t in ("qwen2.5vl_merger", "qwen2.5o"):
@@ -393,7 +393,7 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
     """The ``mm.*`` (and type-specific ``v.*``/``a.*``) tensors of projector type ``t``.
 
     Names and orientation follow llama.cpp's loader for each type (``tools/mtmd/clip.cpp``); the
-    output width lands where ``clip_n_mmproj_embd`` reads it (domain.md §4.2).
+    output width lands where ``clip_n_mmproj_embd`` reads it (tools/mtmd/clip.cpp:5966-6072 @0c1e570).
     """
     e, o = s.width, s.n_embd_out
     h = s.hidden or o

@@ -11,7 +11,7 @@ Reference: llama.cpp ``0c1e570`` as vendored by llama-cpp-python 0.3.36
 ``src/models/*.cpp`` text architectures).
 
 Tensor shapes. ``override_shapes`` takes **ggml ``ne`` order** (the order llama.cpp and
-domain.md speak of: a ``Linear(in, out)`` weight is ``ne=[in, out]``), the reverse of numpy's.
+compat_db speak of: a ``Linear(in, out)`` weight is ``ne=[in, out]``), the reverse of numpy's.
 
 Text architectures written by :func:`write_tiny_text_model` (all load and decode):
 ``llama`` (SPM or gpt2/BPE vocab), ``qwen2`` (q/k/v biases), ``qwen2vl`` (M-RoPE,
