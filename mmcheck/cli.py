@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mmcheck.errors import GGUFError, MMCheckError
+from mmcheck.errors import ConfigError, GGUFError, MMCheckError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -168,6 +168,16 @@ ExitZeroOption = Annotated[
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.", metavar="FILE")]
 IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore configuration files.")]
+RuntimeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--runtime",
+        help="The runtime you load the files with, as ID@VERSION: llama.cpp@b6907, koboldcpp@1.98, "
+        "ollama@0.12.3, lmstudio@0.3.30, llama-cpp-python@0.3.16. Flags projector types it is too old for "
+        "(docs/runtimes.md). Config: runtime.",
+        metavar="ID@VERSION",
+    ),
+]
 
 
 def _settings(isolated: bool) -> Any:
@@ -193,18 +203,38 @@ def _rule_filters(cfg: Any, select: list[str] | None, ignore: list[str] | None) 
     return select or cfg.select or None, (ignore or []) + cfg.ignore or None
 
 
+def _runtime(cfg: Any, runtime: str | None, database: Any) -> Any:
+    """The runtime from --runtime, else the config's ``runtime`` (+ ``runtime-version``), or None.
+    A malformed value is a ConfigError (one line, exit 2)."""
+    from mmcheck.runtimes import parse_runtime
+
+    if runtime is not None:
+        return parse_runtime(runtime, database)
+    if cfg.runtime:
+        return parse_runtime(cfg.runtime, database, cfg.runtime_version)
+    if cfg.runtime_version:
+        raise ConfigError(f"{cfg.path}: runtime-version is set but runtime is not")
+    return None
+
+
 def _options(
-    cfg: Any, *, ctx_size: int | None = None, batch_size: int | None = None, ubatch_size: int | None = None
+    cfg: Any,
+    *,
+    ctx_size: int | None = None,
+    batch_size: int | None = None,
+    ubatch_size: int | None = None,
+    runtime: Any = None,
 ) -> Any:
-    """Rule options from the command line, then the config file, then llama.cpp's defaults."""
+    """Rule options from the command line, then the config file, then llama.cpp's defaults.
+    ``runtime`` is a resolved :class:`mmcheck.runtimes.RuntimeSpec` (see :func:`_runtime`)."""
     from mmcheck.rules import Options
 
     return Options(
         ctx_size=ctx_size or cfg.ctx_size,
         batch_size=batch_size or cfg.batch_size or 2048,
         ubatch_size=ubatch_size or cfg.ubatch_size or 512,
-        runtime=cfg.runtime,
-        runtime_version=cfg.runtime_version,
+        runtime=runtime.runtime if runtime is not None else None,
+        runtime_version=runtime.version if runtime is not None else None,
     )
 
 
@@ -250,6 +280,7 @@ def pair(
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", "-b", help="Your batch size (llama.cpp default 2048).")
     ] = None,
+    runtime: RuntimeOption = None,
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
@@ -268,12 +299,14 @@ def pair(
       mmcheck pair model.gguf mmproj.gguf
       mmcheck pair model.gguf mmproj.gguf --format json --no-smoke
       mmcheck pair model.gguf mmproj.gguf --fail-on unknown --quiet
+      mmcheck pair model.gguf mmproj.gguf --runtime koboldcpp@1.98
     """
     from mmcheck.pair import check_pair
 
     cfg = _settings(isolated)
     database = _database_for(cfg, db)
-    options = _options(cfg, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size)
+    spec = _runtime(cfg, runtime, database)
+    options = _options(cfg, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size, runtime=spec)
     run_smoke = smoke if smoke is not None else (cfg.smoke if cfg.smoke is not None else True)
     rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
     report = check_pair(
@@ -331,6 +364,7 @@ def lint(
     exit_zero: ExitZeroOption = False,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
+    runtime: RuntimeOption = None,
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
@@ -347,11 +381,12 @@ def lint(
     database = _database_for(cfg, db)
     rules = resolve(*_rule_filters(cfg, select, ignore))
     threshold = _threshold(cfg, fail_on)
+    options = _options(cfg, runtime=_runtime(cfg, runtime, database))
     reports = []
     failed_read = False
     for f in files:
         try:
-            reports.append(lint_file(f, db=database, rules=rules))
+            reports.append(lint_file(f, db=database, rules=rules, options=options))
         except GGUFError as e:
             typer.echo(error_line(str(e), f), err=True)
             failed_read = True
@@ -474,6 +509,7 @@ def scan(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel header reads.")] = None,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
+    runtime: RuntimeOption = None,
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
@@ -513,7 +549,7 @@ def scan(
 
     cfg = _settings(isolated)
     database = _database_for(cfg, db)
-    options = _options(cfg)
+    options = _options(cfg, runtime=_runtime(cfg, runtime, database))
     rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
     progress = _progress_bar(sys.stderr.isatty())
     try:
@@ -610,6 +646,7 @@ def exec_command(
     mmproj: Annotated[Path | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
     fail_on: FailOnOption = None,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Run the smoke test first (default: on).")] = True,
+    runtime: RuntimeOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
 ) -> None:
@@ -618,19 +655,25 @@ def exec_command(
     When the pair fails, the report goes to stderr and mmcheck exits 1 without starting CMD.
     Otherwise mmcheck runs CMD (on POSIX it replaces itself with CMD) and CMD's exit code is
     mmcheck's. Exit 2: CMD not found, or a file cannot be read. --model/--mmproj default to the
-    values of -m/--model and --mmproj in CMD.
+    values of -m/--model and --mmproj in CMD. The runtime's version is detected (CMD --version, or
+    the installed llama-cpp-python) unless --runtime or the config's runtime names it.
 
     \b
     Examples:
       mmcheck exec -- llama-server -m model.gguf --mmproj mmproj.gguf --port 8080
       mmcheck exec --model m.gguf --mmproj p.gguf --fail-on unknown -- koboldcpp --model m.gguf --mmproj p.gguf
+      mmcheck exec --runtime koboldcpp@1.101 -- koboldcpp --model m.gguf --mmproj p.gguf
+      mmcheck exec -- python -m llama_cpp.server --model m.gguf --clip_model_path p.gguf
     """
     from mmcheck.launch import exec_checked
 
     cfg = _settings(isolated)
     threshold = _threshold(cfg, fail_on)
     database = _database_for(cfg, db)
-    code = exec_checked(model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True)
+    spec = _runtime(cfg, runtime, database)
+    code = exec_checked(
+        model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True, runtime=spec, detect=spec is None
+    )
     raise typer.Exit(code)
 
 

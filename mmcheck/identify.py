@@ -34,7 +34,10 @@ ARCH_EQUIVALENTS = {"mistral": "llama", "mistral3": "llama"}
 VOCAB_TOLERANCE_TOKENS = 1024
 VOCAB_TOLERANCE_FRACTION = 0.02
 #: general.finetune words that still mean "the vendor's own release" (not a third-party fine-tune).
-VENDOR_FINETUNE_WORDS = frozenset({"it", "instruct", "chat", "base", "hf", "pt", "v1", "v2", "v3", "preview"})
+VENDOR_FINETUNE_WORDS = frozenset(
+    {"it", "instruct", "chat", "base", "hf", "pt", "preview", "thinking", "reasoning", "vision", "vl", "latest"}
+)
+_VERSION_WORD = re.compile(r"^v?\d+(\.\d+)*[a-z]{0,2}$")  # 2507, v1, 4.1v, 8k: versions and sizes
 
 
 @lru_cache(maxsize=1024)
@@ -83,8 +86,8 @@ def has_own_name(text: TextFacts) -> bool:
 
 def is_third_party_finetune(label: str | None) -> bool:
     """``general.finetune`` names something beyond the vendor's own release labels (it, instruct...)."""
-    words = [w for w in re.split(r"[-_ .]+", (label or "").lower()) if w]
-    return bool(words) and not all(w in VENDOR_FINETUNE_WORDS or w.isdigit() for w in words)
+    words = [w for w in re.split(r"[-_ ]+", (label or "").lower()) if w]
+    return bool(words) and not all(w in VENDOR_FINETUNE_WORDS or _VERSION_WORD.match(w) for w in words)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -24,13 +24,16 @@ from mmcheck.verdict import FailOn
 if TYPE_CHECKING:
     from mmcheck.db import CompatDB
     from mmcheck.pair import Report
+    from mmcheck.rules import Options
+    from mmcheck.runtimes import RuntimeSpec
 
 EXIT_BLOCKED = 1
 EXIT_ERROR = 2
 
-# Options runtimes take the two files by: llama.cpp tools, llama-server, koboldcpp.
+# Options runtimes take the two files by: llama.cpp tools, llama-server, koboldcpp,
+# llama-cpp-python's server (--clip_model_path).
 MODEL_FLAGS = ("-m", "--model")
-MMPROJ_FLAGS = ("--mmproj", "-mm")
+MMPROJ_FLAGS = ("--mmproj", "-mm", "--clip_model_path")
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,13 @@ def preflight(
     fail_on: FailOn = FailOn.likely_garbage,
     smoke: bool = True,
     db: CompatDB | None = None,
+    options: Options | None = None,
 ) -> Preflight:
-    """Check the pair as the runtime will see it (strict roles: ``model`` must be the text model)."""
+    """Check the pair as the runtime will see it (strict roles: ``model`` must be the text model).
+    ``options`` carries the runtime (``runtime``/``runtime_version``) for the MM405 check."""
     from mmcheck.pair import check_pair
 
-    report = check_pair(model, mmproj, smoke=smoke, strict_roles=True, db=db)
+    report = check_pair(model, mmproj, smoke=smoke, strict_roles=True, db=db, options=options)
     if report.error is not None:
         return Preflight(report, False, f"mmcheck: error: {report.error_path}: {report.error}")
     if report.fails(fail_on):
@@ -132,10 +137,15 @@ def exec_checked(
     db: CompatDB | None = None,
     replace: bool = False,
     stderr: TextIO | None = None,
+    runtime: RuntimeSpec | None = None,
+    detect: bool = True,
 ) -> int:
     """Check the pair, then run CMD only if it passes; return the exit code (see the module doc).
 
     ``model``/``mmproj`` default to the ``-m``/``--model`` and ``--mmproj`` values in CMD.
+    ``runtime`` is the runtime to check the projector type against; when it is None and ``detect``
+    is set, it is detected from CMD (:func:`mmcheck.runtimes.detect_runtime`), and a line on
+    stderr says what was detected.
     """
     err = stderr or sys.stderr
     if not cmd:
@@ -151,7 +161,16 @@ def exec_checked(
         missing = "--model" if model is None else "--mmproj"
         print(f"mmcheck: error: no {missing} given, and CMD does not name one", file=err)
         return EXIT_ERROR
-    result = preflight(model, mmproj, fail_on=fail_on, smoke=smoke, db=db)
+    from mmcheck.rules import Options
+
+    if runtime is None and detect:
+        from mmcheck.runtimes import detect_runtime
+
+        runtime = detect_runtime(cmd, resolve_command(cmd))
+        if runtime is not None:
+            print(f"mmcheck: runtime detected: {runtime} (override with --runtime)", file=err)
+    options = Options(runtime=runtime.runtime, runtime_version=runtime.version) if runtime else Options()
+    result = preflight(model, mmproj, fail_on=fail_on, smoke=smoke, db=db, options=options)
     if result.report.error is not None:
         print(result.message, file=err)
         return EXIT_ERROR

@@ -230,11 +230,13 @@ def evaluate(
     )
 
 
-def lint_file(path: PathLike, *, db: CompatDB | None = None, rules: list[Rule] | None = None) -> Report:
+def lint_file(
+    path: PathLike, *, db: CompatDB | None = None, rules: list[Rule] | None = None, options: Options | None = None
+) -> Report:
     """Single-file checks (``mmcheck lint``). Raises ``GGUFError`` for unreadable files."""
     database = db or load_db()
     info = inspect_file(path, database)
-    return evaluate(info, None, database, rules or resolve(), Options(), smoke=False, strict=False)
+    return evaluate(info, None, database, rules or resolve(), options or Options(), smoke=False, strict=False)
 
 
 __all__ = ["MMCheckError", "Report", "check_pair", "evaluate", "lint_file"]

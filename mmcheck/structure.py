@@ -1,9 +1,9 @@
 """Structural checks on a projector's tensor shapes (header only): do its layers chain?
 
 llama.cpp builds the projection graph from these tensors and aborts (``ggml_can_mul_mat``,
-``ggml_can_repeat``) or segfaults when they do not fit together (observed with llama.cpp 0c1e570 by
-the oracle suite). The chains below
-list, per projector type, the linear layers in graph order (``Linear(in, out)`` stored as
+``ggml_can_repeat``) or segfaults when they do not fit together (at clip's warm-up encode,
+clip_model_loader::warmup, tools/mtmd/clip.cpp:3737 @0c1e570; observed in the oracle suite). The
+chains below list, per projector type, the linear layers in graph order (``Linear(in, out)`` stored as
 ``ne = (in, out)``) with the norms between them.
 """
 
@@ -41,7 +41,7 @@ CHAINS: dict[str, list[Layer]] = {
 FIRST_INPUT_IS_ENCODER_WIDTH = frozenset({"mlp", "mlp_norm", "ldp", "ldpv2", "janus_pro"})
 
 #: Types whose encoder indexes a learned position table by patch (no interpolation): too few rows
-#: abort at the first image (``GGML_ASSERT(i01 >= 0 && i01 < ne01)``, observed by the oracle suite).
+#: abort at the first image (``GGML_ASSERT(i01 >= 0 && i01 < ne01)``, ggml/src/ggml-cpu/ops.cpp:5240 @0c1e570).
 FIXED_POSITION_TYPES = frozenset({"mlp", "mlp_norm", "ldp", "ldpv2", "gemma3", "idefics3"})
 
 

@@ -18,7 +18,7 @@ from mmcheck.errors import DBError
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "compat_db"
 
-# PROJECTOR_TYPE_NAMES in tools/mtmd/clip-impl.h at llama.cpp 0c1e570: the 63 type strings (mlp_norm has none).
+# tools/mtmd/clip-impl.h PROJECTOR_TYPE_NAMES at llama.cpp 0c1e570: the 63 type strings (mlp_norm has none).
 DOMAIN_TYPES = [
     "mlp",
     "ldp",
@@ -130,7 +130,7 @@ def test_shipped_db_validates_with_zero_errors() -> None:
     assert [str(e) for e in validate_db(SHIPPED)] == []
 
 
-def test_every_domain_type_is_present_and_fork_strings_are_not() -> None:
+def test_every_llama_cpp_type_is_present_and_fork_strings_are_not() -> None:
     assert len(DOMAIN_TYPES) == 63 == len(set(DOMAIN_TYPES))
     db = load_db(SHIPPED)
     assert set(db.projector_types) == set(DOMAIN_TYPES) | {"mlp_norm"}
@@ -140,7 +140,7 @@ def test_every_domain_type_is_present_and_fork_strings_are_not() -> None:
     assert db.revision == "0c1e570"
 
 
-def test_width_rules_match_domain_table() -> None:
+def test_width_rules_match_clip_n_mmproj_embd() -> None:
     db = load_db(SHIPPED)
     w = {t.id: t.width for t in db.projector_types.values()}
     assert (w["mlp"].tensor, w["mlp"].dim, w["mlp"].optional) == ("mm.2.weight", 1, True)
@@ -154,7 +154,7 @@ def test_width_rules_match_domain_table() -> None:
     assert (w["qwen3tts_spkenc"].tensor, w["qwen3tts_spkenc"].dim) == ("mm.a.fc.weight", 2)
 
 
-def test_token_rules_and_facts_from_domain() -> None:
+def test_token_rules_and_facts_from_clip() -> None:
     db = load_db(SHIPPED)
     t = db.projector_types
     assert t["mlp"].tokens.count({"image_size": 336, "patch_size": 14}) == 576
@@ -349,7 +349,7 @@ CASES: dict[str, tuple[str, str, str, str, str]] = {
     "bad date": (RT, "date: 2026-06-03", "date: June 2026", "must be a date", "date: June 2026"),
     "runtime version without version or date": (
         RT,
-        "      - version: b9503\n",
+        '      - version: "b9496"\n',
         "      - version: ~\n",
         "needs a version or a date",
         "version: ~",

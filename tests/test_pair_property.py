@@ -1,5 +1,6 @@
 """Property: over random generated pairs, `mismatch` exactly when llama.cpp's width rule would
-refuse the pair or a crash hazard is present (tools/mtmd/mtmd.cpp@0c1e570 width check; the oracle suite's crashes)."""
+refuse the pair or a crash hazard is present (the width check of tools/mtmd/mtmd.cpp:604, and the
+load-time crash hazards of mmcheck/structure.py)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from mmcheck.testing import write_projector
 OUT = 96
 DB = load_db()
 
-# clip_n_mmproj_embd (tools/mtmd/clip.cpp@0c1e570): the exceptions to "the width is the projector's output dimension"
+# clip_n_mmproj_embd (tools/mtmd/clip.cpp:5966 @0c1e570): the exceptions to
+# "the width is the projector's output dimension"
 SPECIAL = {
     "qwen3vl_merger": OUT * (1 + 2),  # x (1 + deepstack layers); the builder writes 2
     "granite4_vision": 2 * OUT,  # len(feature_layer) x projection_dim; the builder writes 2 feature layers
@@ -83,7 +84,9 @@ def test_legacy_file_without_type_is_flagged_and_inferred(tmp_path: Path, db: Co
     assert p is not None
     assert p.legacy_untyped and p.inferred_type == "mlp"
     assert p.legacy_flags["has_llava_projector"] is True
-    assert not p.primary or not p.primary.known
+    # checked as the type its tensors show (width, structure, family), with no declared type
+    assert p.primary is not None and p.primary.type_id == "mlp" and p.primary.declared_type is None
+    assert p.primary.width.value == OUT
 
 
 def test_projection_dim_is_reported_not_trusted(tmp_path: Path, db: CompatDB) -> None:

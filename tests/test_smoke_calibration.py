@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pytest
 
+from mmcheck.evidence import Direction
 from mmcheck.inspection import FileInfo
 from mmcheck.smoke import SmokeResult, run_smoke
 from mmcheck.smoke.model import ALIGNED_FROM, MISALIGNED_BELOW
@@ -184,6 +185,25 @@ def test_permuted_columns_are_not_aligned(tables: dict[str, Tables], tmp_path: P
 
 
 # -- the full calibration (python -m tests.test_smoke_calibration) ----------------------------
+
+
+@pytest.mark.parametrize(("model", "kind", "regime"), CASES)
+def test_the_measurement_decides_the_verdict_of_a_projector_the_database_does_not_know(
+    tables: dict[str, Tables], projectors: dict[tuple[str, ...], FileInfo], model: str, kind: str, regime: str
+) -> None:
+    # A projector made for this model by another tool (globalmm's gemma3-type matrix, a LLaVA-style
+    # mlp): nothing in its header names a model, so the header evidence is weak at most. Measured
+    # alignment with the model's own table makes it a match; fitted to another table, likely-garbage.
+    from mmcheck.pair import check_pair
+    from mmcheck.verdict import Verdict
+
+    model_path = tables[model].model.path
+    own = check_pair(model_path, projectors[(model, kind, "own", regime)].path)
+    assert own.verdict == Verdict.MATCH, [(f.rule, f.message) for f in own.findings]
+    assert [f.rule for f in own.evidence(Direction.FOR)] == ["MM809"]
+    foreign = check_pair(model_path, projectors[(model, kind, "foreign", regime)].path)
+    assert foreign.verdict == Verdict.LIKELY_GARBAGE, [(f.rule, f.message) for f in foreign.findings]
+    assert "MM805" in {f.rule for f in foreign.findings}
 
 
 def calibrate(seeds: range = range(5)) -> Iterator[tuple[str, str, str, str, int, dict[str, Any]]]:

@@ -160,5 +160,7 @@ def _family(d: dict[str, Any]) -> Family:
 
 def _runtime(d: dict[str, Any]) -> Runtime:
     d = dict(d)
-    d["versions"] = tuple(RuntimeVersion(**{**v, "adds": tuple(v["adds"])}) for v in d["versions"])
+    d["versions"] = tuple(
+        RuntimeVersion(**{**v, "adds": tuple(v["adds"]), "drops": tuple(v["drops"])}) for v in d["versions"]
+    )
     return Runtime(**d)

@@ -27,6 +27,7 @@ __all__ = [
     "Runtime",
     "RuntimeVersion",
     "TokenRule",
+    "Versioning",
     "WidthKind",
     "WidthRule",
 ]
@@ -212,13 +213,26 @@ class Family:
     confidence: Confidence = "confirmed"
 
 
+Versioning = Literal["build", "dotted"]
+
+
 @dataclass(frozen=True)
 class RuntimeVersion:
-    """A runtime version (or a dated change without a version) and the projector types it adds."""
+    """A runtime version (or a dated change without a version) and what it loads.
+
+    Without ``snapshot``, ``adds`` lists the projector types this version is the first to load.
+    With ``snapshot``, the full set of type strings this version loads is known (read from its
+    vendored llama.cpp): the previous snapshot's set plus ``adds`` minus ``drops``.
+    ``llama_cpp_build`` (``"b6646"``) and ``llama_cpp_commit`` name the llama.cpp it bundles, when known.
+    """
 
     version: str | None
     date: str | None = None
     adds: tuple[str, ...] = ()
+    drops: tuple[str, ...] = ()
+    snapshot: bool = False
+    llama_cpp_build: str | None = None
+    llama_cpp_commit: str | None = None
     source: str = ""
     notes: str = ""
 
@@ -229,6 +243,7 @@ class Runtime:
 
     id: str
     name: str
+    versioning: Versioning = "dotted"  # build: llama.cpp's bNNNN; dotted: 1.98, 0.12.3, 0.3.16
     versions: tuple[RuntimeVersion, ...] = ()
     source: str = ""
     confidence: Confidence = "confirmed"

@@ -26,6 +26,7 @@ from mmcheck.db.model import (
     Runtime,
     RuntimeVersion,
     TokenRule,
+    Versioning,
     WidthRule,
 )
 from mmcheck.db.nodes import Node
@@ -484,8 +485,19 @@ def _variant_checker(ctx: Ctx, reg: Registry) -> c.Checker:
 
 # --- runtimes.yaml --------------------------------------------------------------------------
 
-_RUNTIME_KEYS = ("id", "name", "versions", "source", "confidence", "notes")
-_VERSION_KEYS = ("version", "date", "adds", "source", "notes")
+_RUNTIME_KEYS = ("id", "name", "versioning", "versions", "source", "confidence", "notes")
+_VERSION_KEYS = (
+    "version",
+    "date",
+    "adds",
+    "drops",
+    "snapshot",
+    "llama_cpp_build",
+    "llama_cpp_commit",
+    "source",
+    "notes",
+)
+VERSIONINGS = ("build", "dotted")
 
 
 def read_runtimes(ctx: Ctx, root: Node | None, reg: Registry) -> list[Runtime]:
@@ -497,18 +509,51 @@ def read_runtimes(ctx: Ctx, root: Node | None, reg: Registry) -> list[Runtime]:
     for node in _entries(top, "runtimes"):
         obj = Obj(ctx, node, _label("runtime", node), _RUNTIME_KEYS)
         id_ = _head(ctx, reg, obj, "runtime")
+        versioning: Versioning = "build" if obj.get("versioning", c.enum(*VERSIONINGS)) == "build" else "dotted"
+        versions = obj.get("versions", c.listof(_version_checker(ctx, reg, versioning)), default=())
+        if versions and not obj.failed:
+            _check_snapshots(ctx, obj, versioning, versions)
         values = dict(
             name=obj.get("name", c.nonempty, required=True),
-            versions=obj.get("versions", c.listof(_version_checker(ctx, reg)), default=()),
+            versions=versions,
             notes=obj.get("notes", c.text, default=""),
             **_provenance(obj),
         )
         if not obj.failed and id_ is not None:
-            out.append(Runtime(id=id_, **values))
+            out.append(Runtime(id=id_, versioning=versioning, **values))
     return out
 
 
-def _version_checker(ctx: Ctx, reg: Registry) -> c.Checker:
+def _check_snapshots(ctx: Ctx, obj: Obj, versioning: str, versions: tuple[RuntimeVersion, ...]) -> None:
+    """Snapshot entries are in ascending version order and their ``drops`` were in the set."""
+    from mmcheck.db.versions import version_key
+
+    items = obj.fields["versions"].value
+    known: set[str] = set()
+    last: tuple[int, ...] | None = None
+    for i, rv in enumerate(versions):
+        if not rv.snapshot:
+            continue
+        line = items[i].line
+        key = version_key(versioning, rv.version or "")
+        if key is None:
+            continue  # reported by the version checker
+        if last is not None and key <= last:
+            obj.failed = True
+            ctx.error(
+                f"{obj.label}: snapshot {rv.version!r} is not after the previous snapshot (keep them ascending)", line
+            )
+        last = key
+        for t in rv.drops:
+            if t not in known:
+                obj.failed = True
+                ctx.error(f"{obj.label}: snapshot {rv.version!r} drops {t!r}, which no earlier snapshot has", line)
+        known = (known | set(rv.adds)) - set(rv.drops)
+
+
+def _version_checker(ctx: Ctx, reg: Registry, versioning: str = "dotted") -> c.Checker:
+    from mmcheck.db.versions import BUILD_RE, COMMIT_RE, version_key
+
     def check(node: Node, label: str) -> RuntimeVersion:
         obj = Obj(ctx, node, label, _VERSION_KEYS)
         version = obj.get("version", c.nullable(c.nonempty))
@@ -516,14 +561,43 @@ def _version_checker(ctx: Ctx, reg: Registry) -> c.Checker:
         if version is None and date is None and not obj.failed:
             obj.failed = True
             ctx.error(f"{label}: needs a version or a date (quote versions such as '1.101')", obj.line())
+        snapshot = obj.get("snapshot", c.boolean, default=False)
+        if version is not None and version_key(versioning, version) is None and (snapshot or versioning == "dotted"):
+            obj.failed = True
+            want = "a build such as 'b6907'" if versioning == "build" else "a dotted version such as '1.98'"
+            ctx.error(f"{label}: version {version!r} is not {want}", obj.line("version"))
+        if snapshot and version is None:
+            obj.failed = True
+            ctx.error(f"{label}: a snapshot needs a version", obj.line("snapshot"))
         adds = obj.get("adds", c.listof(c.ident, unique=True), default=())
-        if "adds" in obj.fields and isinstance(obj.fields["adds"].value, list):
-            for i, type_id in enumerate(adds):
-                reg.ref(ctx, "type", type_id, obj.fields["adds"].value[i].line, f"{label}: adds")
+        drops = obj.get("drops", c.listof(c.ident, unique=True), default=())
+        for key, names in (("adds", adds), ("drops", drops)):
+            if key in obj.fields and isinstance(obj.fields[key].value, list):
+                for i, type_id in enumerate(names):
+                    reg.ref(ctx, "type", type_id, obj.fields[key].value[i].line, f"{label}: {key}")
+        if drops and not snapshot:
+            obj.failed = True
+            ctx.error(f"{label}: drops is only allowed on a snapshot entry", obj.line("drops"))
+        both = sorted(set(adds) & set(drops))
+        if both:
+            obj.failed = True
+            ctx.error(f"{label}: {', '.join(both)} both added and dropped", obj.line("drops"))
+        build = obj.get("llama_cpp_build", c.nullable(c.nonempty))
+        if build is not None and not BUILD_RE.match(build):
+            obj.failed = True
+            ctx.error(f"{label}: llama_cpp_build {build!r} is not a build such as 'b6907'", obj.line("llama_cpp_build"))
+        commit = obj.get("llama_cpp_commit", c.nullable(c.nonempty))
+        if commit is not None and not COMMIT_RE.match(commit):
+            obj.failed = True
+            ctx.error(f"{label}: llama_cpp_commit {commit!r} is not a commit hash", obj.line("llama_cpp_commit"))
         rv = RuntimeVersion(
             version=version,
             date=date,
             adds=adds,
+            drops=drops,
+            snapshot=bool(snapshot),
+            llama_cpp_build=build,
+            llama_cpp_commit=commit,
             source=obj.get("source", c.nonempty, required=True, default=""),
             notes=obj.get("notes", c.text, default=""),
         )

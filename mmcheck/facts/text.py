@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from mmcheck.facts.vocab import Vocab, vocab_of
 from mmcheck.header import GGUFHeader
 
-# llama.cpp derives the rope type from the architecture: llama_model_rope_type() in src/llama-model.cpp@0c1e570.
+# llama.cpp derives the rope type from the architecture (llama_model_rope_type(), src/llama-model.cpp:3023 @0c1e570).
 MROPE_ARCHES = frozenset({"qwen2vl", "paddleocr"})
 IMROPE_ARCHES = frozenset({"qwen3vl", "qwen3vlmoe", "qwen35", "qwen35moe", "qwen4exp", "qwen3tts"})
 CONDITIONAL_MROPE_ARCHES = frozenset({"glm4", "glm4moe", "hunyuan_vl", "bailingmoe3"})

@@ -21,7 +21,7 @@ class TokenType(IntEnum):
 
 
 #: Token types llama.cpp's special-token cache treats as one token when parsing with
-#: ``parse_special=true`` (``cache_special_tokens`` in src/llama-vocab.cpp@0c1e570; marker kind T).
+#: ``parse_special=true`` (marker kind T: mtmd_tokenizer add_text(img_beg, true), tools/mtmd/mtmd.cpp:1361 @0c1e570).
 SPECIAL_TYPES = frozenset({TokenType.CONTROL, TokenType.USER_DEFINED, TokenType.UNKNOWN})
 
 # How tokenizers render a newline: SPM byte fallback, GPT-2 byte-level BPE.

@@ -88,3 +88,79 @@ def legacy_flags(ctx: Context) -> Iterator[Hit]:
     ]
     if flags:
         yield Hit(f"legacy flags: {', '.join(sorted(flags))}", "", file="mmproj")
+
+
+def _runtime_spec(ctx: Context):  # type: ignore[no-untyped-def]
+    """The runtime the options name, or None (a bad value was rejected when the options were read)."""
+    from mmcheck.errors import ConfigError
+    from mmcheck.runtimes import parse_runtime
+
+    if not ctx.options.runtime:
+        return None
+    try:
+        return parse_runtime(ctx.options.runtime, ctx.db, ctx.options.runtime_version)
+    except ConfigError:
+        return None
+
+
+def _declared_towers(ctx: Context) -> Iterator[tuple[str, str]]:
+    """(modality, declared type string) of every tower whose type the database knows."""
+    if ctx.mmproj is None or ctx.mmproj.projector is None:
+        return
+    for m, tower in ctx.mmproj.projector.towers.items():
+        if tower.known and tower.declared_type:
+            yield m, tower.declared_type
+
+
+@rule("MM405", "runtime-too-old", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
+def runtime_too_old(ctx: Context) -> Iterator[Hit]:
+    """The runtime you named (`--runtime`, or the one `mmcheck exec` detected) does not load this projector type.
+
+    Why: A runtime that bundles an older llama.cpp refuses the file (`unknown projector type`) or,
+    in KoboldCpp, fails the whole load. The table is `compat_db/runtimes.yaml` (docs/runtimes.md).
+
+    Fix: Update the runtime to at least the version named, or use a projector type it loads.
+    """
+    from mmcheck.runtimes import type_support
+
+    spec = _runtime_spec(ctx)
+    if spec is None:
+        return
+    seen: set[str] = set()
+    for _, type_string in _declared_towers(ctx):
+        if type_string in seen:
+            continue
+        seen.add(type_string)
+        s = type_support(ctx.db, spec, type_string)
+        if s.status == "no":
+            need = (
+                f"update to {ctx.db.runtimes[spec.runtime].name} {s.first_known} or newer"
+                if s.first_known
+                else ("use a runtime that loads it")
+            )
+            yield Hit(s.reason, need, file="mmproj")
+
+
+@rule("MM406", "runtime-support-unknown", severity=Severity.INFO, scope="projector")
+def runtime_support_unknown(ctx: Context) -> Iterator[Hit]:
+    """Whether the runtime you named loads this projector type is not known.
+
+    Why: `compat_db/runtimes.yaml` records only what a release note, a pinned submodule or a vendored
+    copy shows; versions between two recorded ones, and runtimes whose bundled llama.cpp is not
+    published, stay unknown rather than guessed.
+
+    Fix: Nothing to fix; try the pair, or tell us the llama.cpp build your runtime bundles.
+    """
+    from mmcheck.runtimes import type_support
+
+    spec = _runtime_spec(ctx)
+    if spec is None:
+        return
+    seen: set[str] = set()
+    for _, type_string in _declared_towers(ctx):
+        if type_string in seen:
+            continue
+        seen.add(type_string)
+        s = type_support(ctx.db, spec, type_string)
+        if s.status == "unknown":
+            yield Hit(f"not known: {s.reason}", "", file="mmproj")

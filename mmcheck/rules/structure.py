@@ -9,11 +9,22 @@ from mmcheck.header import ValueType
 from mmcheck.rules.base import Context, Hit, Severity, rule
 from mmcheck.structure import chain_problems, position_problem
 
-# The exact value types clip's loader asserts (gguf_get_val_* in ggml/src/gguf.cpp@0c1e570 GGML_ASSERTs the type).
-_U32, _I32, _F32, _BOOL = ValueType.UINT32, ValueType.INT32, ValueType.FLOAT32, ValueType.BOOL
+# The exact value types clip's loader reads scalar keys with: get_u32/get_i32/get_f32/get_bool/get_string
+# (ggml-org/llama.cpp tools/mtmd/clip.cpp@0c1e570, clip_model_loader, lines 3849-3934) go through
+# gguf_get_val_*, whose get_val<T> GGML_ASSERTs the stored type (ggml/src/gguf.cpp:196): a wrongly typed
+# key aborts. Array keys (get_arr_int / get_arr_f32) are type-checked and throw instead; not listed here.
+# Which keys are read: load_hparams, clip.cpp:1251-2128 (common keys for every tower, the rest per type).
+_U32, _I32, _F32, _BOOL, _STR = ValueType.UINT32, ValueType.INT32, ValueType.FLOAT32, ValueType.BOOL, ValueType.STRING
 KEY_TYPES: dict[str, ValueType] = {
+    "clip.projector_type": _STR,
+    "clip.vision.projector_type": _STR,
+    "clip.audio.projector_type": _STR,
+    "clip.gen.audio.projector_type": _STR,
+    "clip.gen.audio.model_variant": _STR,
+    "clip.vision.mm_patch_merge_type": _STR,
     "clip.has_vision_encoder": _BOOL,
     "clip.has_audio_encoder": _BOOL,
+    "clip.has_gen_audio_encoder": _BOOL,
     "clip.use_gelu": _BOOL,
     "clip.use_silu": _BOOL,
     "clip.minicpmv_version": _I32,
@@ -21,16 +32,45 @@ KEY_TYPES: dict[str, ValueType] = {
     "clip.vision.image_size": _U32,
     "clip.vision.patch_size": _U32,
     "clip.vision.projector.scale_factor": _U32,
+    "clip.vision.projector.query_side": _U32,
+    "clip.vision.projector.window_side": _U32,
     "clip.vision.spatial_merge_size": _U32,
     "clip.vision.n_wa_pattern": _U32,
     "clip.vision.window_size": _U32,
     "clip.vision.image_min_pixels": _U32,
     "clip.vision.image_max_pixels": _U32,
+    "clip.vision.preproc_min_tiles": _U32,
+    "clip.vision.preproc_max_tiles": _U32,
+    "clip.vision.preproc_image_size": _U32,
+    "clip.vision.sam.block_count": _U32,
+    "clip.vision.sam.head_count": _U32,
+    "clip.vision.sam.embedding_length": _U32,
+    "clip.vision.expert_used_count": _U32,
+    "clip.vision.swiglu_clamp": _F32,
     "clip.audio.num_mel_bins": _U32,
     "clip.audio.projector.stack_factor": _U32,
+    "clip.audio.subsampling_factor": _U32,
+    "clip.audio.conv_kernel_size": _U32,
+    "clip.audio.chunk_size": _U32,
+    "clip.audio.max_pos_emb": _U32,
+    "clip.audio.projector.window_size": _U32,
+    "clip.audio.projector.downsample_rate": _U32,
+    "clip.audio.projector.head_count": _U32,
+    "clip.audio.rvq.num_quantizers": _U32,
+    "clip.audio.window_size": _U32,
+    "clip.audio.local_block_count": _U32,
+    "clip.audio.local_group_size": _U32,
 }
-for _m in ("vision", "audio"):
-    for _k in ("embedding_length", "feed_forward_length", "block_count", "projection_dim", "attention.head_count"):
+for _m in ("vision", "audio", "gen.audio"):
+    for _k in (
+        "embedding_length",
+        "feed_forward_length",
+        "block_count",
+        "projection_dim",
+        "attention.head_count",
+        "attention.head_count_kv",
+        "attention.head_dim",
+    ):
         KEY_TYPES[f"clip.{_m}.{_k}"] = _U32
     KEY_TYPES[f"clip.{_m}.attention.layer_norm_epsilon"] = _F32
 

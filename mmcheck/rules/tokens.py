@@ -149,10 +149,7 @@ def batch_too_small(ctx: Context) -> Iterator[Hit]:
     tokens, type_id = worst
     non_causal = tower.spec.non_causal
     if non_causal == "conditional" and ctx.model is not None and ctx.model.text is not None:
-        non_causal = ctx.model.text.n_embd not in (
-            1536,
-            2560,
-        )  # gemma4v: causal on E2B/E4B (tools/mtmd/mtmd.cpp@0c1e570)
+        non_causal = ctx.model.text.n_embd not in (1536, 2560)  # gemma4v: causal on E2B/E4B (mtmd.cpp:2184-2186)
     if non_causal and tokens > ctx.options.ubatch_size:
         yield Hit(
             f"{type_id} decodes images non-causally: up to {tokens:,} tokens in one micro-batch, "

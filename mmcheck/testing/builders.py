@@ -285,7 +285,7 @@ def _audio_keys(s: ProjectorSpec, prefix: str = "clip.audio", flag: str = "clip.
 
 
 def _type_keys(t: str, s: ProjectorSpec) -> dict[str, Any]:
-    """Keys particular types require (``load_hparams`` in tools/mtmd/clip.cpp@0c1e570), with plausible values."""
+    """Keys particular types require (load_hparams, tools/mtmd/clip.cpp:1251-2128 @0c1e570), with plausible values."""
     m = s.merge
     keys: dict[str, Any] = {}
     if t in ("qwen2.5vl_merger", "qwen2.5o"):
@@ -322,10 +322,18 @@ def _type_keys(t: str, s: ProjectorSpec) -> dict[str, Any]:
         keys["clip.audio.subsampling_factor"] = _u32(8)
         keys["clip.audio.conv_kernel_size"] = _u32(9)
     if t == "granite_speech":
+        keys["clip.audio.conv_kernel_size"] = _u32(9)
         for k in ("chunk_size", "max_pos_emb"):
             keys[f"clip.audio.{k}"] = _u32(16)
         for k in ("window_size", "downsample_rate", "head_count"):
             keys[f"clip.audio.projector.{k}"] = _u32(2)
+    if t == "mimo_audio":  # load_hparams, clip.cpp:1818-1856 at llama.cpp 0c1e570
+        keys["clip.audio.rvq.num_quantizers"] = _u32(2)
+        keys["clip.audio.rvq.codebook_size"] = _i32_list([16, 16])
+        keys["clip.audio.window_size"] = _u32(4)
+        keys["clip.audio.wa_pattern_mode"] = _i32_list([-1] * s.n_layer)
+        keys["clip.audio.local_block_count"] = _u32(1)
+        keys["clip.audio.local_group_size"] = _u32(4)
     if t == "resampler":
         keys["clip.minicpmv_version"] = _i32(3)
         keys["clip.minicpmv_query_num"] = _u32(64)
@@ -385,7 +393,7 @@ def projector_tensors(t: str, s: ProjectorSpec) -> TensorPlan:
     """The ``mm.*`` (and type-specific ``v.*``/``a.*``) tensors of projector type ``t``.
 
     Names and orientation follow llama.cpp's loader for each type (``tools/mtmd/clip.cpp``); the
-    output width lands where ``clip_n_mmproj_embd`` (tools/mtmd/clip.cpp@0c1e570) reads it.
+    output width lands where ``clip_n_mmproj_embd`` reads it (tools/mtmd/clip.cpp:5966-6072 @0c1e570).
     """
     e, o = s.width, s.n_embd_out
     h = s.hidden or o

@@ -344,7 +344,8 @@ def token_list(vocab: dict[str, Any]) -> tuple[list[str], list[int]]:
 def build(header: Header, directory: Path) -> Path:
     """Write ``header`` as a header-only GGUF into ``directory``; return its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / (header.file_name or f"{header.id}.gguf")
+    # without a published name, a neutral one: the header id must not act as a file name
+    path = directory / (header.file_name or ("model.gguf" if header.role == "text-model" else "mmproj.gguf"))
     writer = GGUFWriter(path, header.architecture)
     for key, (vtype, value) in header.kv.items():
         if key == "general.architecture":
