@@ -75,6 +75,54 @@ def load_database(db: Path | None) -> Any:
     return load_db(db)
 
 
+# ------------------------------------------------------------------------------------------------
+# Remote paths (issue 13): hf://ORG/REPO[@REV]/PATH and http(s):// URLs wherever a file is accepted
+# ------------------------------------------------------------------------------------------------
+
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", min=0.001, metavar="SECONDS",
+        help="Remote files: seconds to wait for a connection or a read (default 10; config `timeout`).",
+    ),
+]  # fmt: skip
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Remote files: do not use the header cache.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Remote files: print requests made and bytes fetched per file.")
+]
+
+
+def file_arg(raw: str) -> Any:
+    """A FILE argument: a ``Path``, or a ``RemotePath`` for ``hf://``/``http(s)://`` (typer's ``Path``
+    would fold ``hf://`` into ``hf:/``)."""
+    from mmcheck.header.source import as_file_path
+
+    return as_file_path(raw)
+
+
+def _remote_setup(cfg: Any, timeout: float | None, no_cache: bool) -> None:
+    """Apply --timeout / --no-cache (and the config's ``timeout``) to remote reads."""
+    t = timeout if timeout is not None else getattr(cfg, "timeout", None)
+    if t is None and not no_cache:
+        return
+    from mmcheck.remote import configure
+
+    configure(**({"timeout": float(t)} if t is not None else {}), **({"cache": False} if no_cache else {}))
+
+
+def _transfer_report(verbose: bool) -> None:
+    """With -v: one line per remote file on stderr (requests made, bytes fetched, cache)."""
+    remote = sys.modules.get("mmcheck.remote")
+    if not verbose or remote is None:
+        return
+    ts = remote.transfers()
+    for t in ts:
+        typer.echo(f"mmcheck: {t.describe()}", err=True)
+    if ts:
+        total_r, total_b = sum(t.requests for t in ts), sum(t.bytes for t in ts)
+        typer.echo(f"mmcheck: remote total: {total_r} request(s), {total_b} bytes", err=True)
+
+
 def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
     """``mmcheck: error: FILE: message`` — the one line every error becomes."""
     return f"mmcheck: error: {path}: {message}" if path is not None else f"mmcheck: error: {message}"
@@ -82,11 +130,16 @@ def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
 
 @app.command()
 def inspect(
-    files: Annotated[list[Path], typer.Argument(help="GGUF files to describe.", metavar="FILE...")],
+    files: Annotated[
+        list[str], typer.Argument(help="GGUF files to describe (or hf:// / https:// URLs).", metavar="FILE...")
+    ],
     fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table (for people) or json.")] = (
         InspectFormat.table
     ),
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Say what each GGUF file is and show its key facts.
 
@@ -105,11 +158,12 @@ def inspect(
             loaded.append(load_database(db))
         return loaded[0]
 
+    _remote_setup(None, timeout, no_cache)
     infos = []
     failed = False
     for f in files:
         try:
-            infos.append(inspect_file(f, database))
+            infos.append(inspect_file(file_arg(f), database))
         except GGUFError as e:
             typer.echo(error_line(str(e), f), err=True)
             failed = True
@@ -121,6 +175,7 @@ def inspect(
         from mmcheck.render.inspect_table import render_inspect
 
         render_inspect(infos)
+    _transfer_report(verbose)
     if failed:
         raise typer.Exit(EXIT_ERROR)
 
@@ -227,8 +282,8 @@ def _resolve_format(fmt: PairFormat | None, cfg: Any) -> str:
 
 @app.command()
 def pair(
-    model: Annotated[Path, typer.Argument(help="The text model GGUF (either order works).", metavar="MODEL")],
-    mmproj: Annotated[Path, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
+    model: Annotated[str, typer.Argument(help="The text model GGUF (either order works).", metavar="MODEL")],
+    mmproj: Annotated[str, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
@@ -253,6 +308,9 @@ def pair(
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check that MMPROJ fits MODEL: match, unknown, likely-garbage or mismatch.
 
@@ -268,6 +326,7 @@ def pair(
       mmcheck pair model.gguf mmproj.gguf
       mmcheck pair model.gguf mmproj.gguf --format json --no-smoke
       mmcheck pair model.gguf mmproj.gguf --fail-on unknown --quiet
+      mmcheck pair hf://ORG/REPO/model-Q4_K_M.gguf hf://ORG/REPO/mmproj-F16.gguf -v
     """
     from mmcheck.pair import check_pair
 
@@ -276,9 +335,10 @@ def pair(
     options = _options(cfg, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size)
     run_smoke = smoke if smoke is not None else (cfg.smoke if cfg.smoke is not None else True)
     rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
+    _remote_setup(cfg, timeout, no_cache)
     report = check_pair(
-        model,
-        mmproj,
+        file_arg(model),
+        file_arg(mmproj),
         smoke=run_smoke,
         strict_roles=strict_roles,
         db=database,
@@ -286,6 +346,7 @@ def pair(
         select=rule_select,
         ignore=rule_ignore,
     )
+    _transfer_report(verbose)
     if report.error is not None:
         raise typer.Exit(_report_error(report))
     threshold = _threshold(cfg, fail_on)
@@ -325,7 +386,7 @@ def _render_pair(report: Any, fmt: str, *, quiet: bool, output: Path | None) -> 
 
 @app.command()
 def lint(
-    files: Annotated[list[Path], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
+    files: Annotated[list[str], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
@@ -334,6 +395,9 @@ def lint(
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check single files: a projector's type, required keys and tensors, layer chaining,
     quantization, declared vs actual width, legacy flags; a text model's vocabulary vs embedding
@@ -347,11 +411,12 @@ def lint(
     database = _database_for(cfg, db)
     rules = resolve(*_rule_filters(cfg, select, ignore))
     threshold = _threshold(cfg, fail_on)
+    _remote_setup(cfg, timeout, no_cache)
     reports = []
     failed_read = False
     for f in files:
         try:
-            reports.append(lint_file(f, db=database, rules=rules))
+            reports.append(lint_file(file_arg(f), db=database, rules=rules))
         except GGUFError as e:
             typer.echo(error_line(str(e), f), err=True)
             failed_read = True
@@ -367,6 +432,7 @@ def lint(
         from mmcheck.render import formats
 
         _emit(formats.render(reports, name), output)
+    _transfer_report(verbose)
     if failed_read:
         raise typer.Exit(EXIT_ERROR)
     if not exit_zero and any(r.fails(threshold) for r in reports):
@@ -446,8 +512,11 @@ def _progress_bar(enabled: bool) -> Any:
 @app.command()
 def scan(
     paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Folders, or files (their folder-mates are scanned too). Default: .", metavar="PATH..."),
+        list[str] | None,
+        typer.Argument(
+            help="Folders, or files (their folder-mates are scanned too), or hf://ORG/REPO. Default: .",
+            metavar="PATH...",
+        ),
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also scan subfolders.")] = False,
     fmt: FormatOption = None,
@@ -460,6 +529,9 @@ def scan(
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Find every GGUF file, classify it by content, and check which projector fits which text model.
 
@@ -475,6 +547,7 @@ def scan(
       mmcheck scan models/ --recursive
       mmcheck scan . -r --format sarif -o mmcheck.sarif
       mmcheck scan mmproj-F16.gguf          # the file and its folder-mates (the pre-commit hook)
+      mmcheck scan hf://ORG/REPO -r         # a Hugging Face repository, headers read by range
     """
     import json
 
@@ -485,9 +558,10 @@ def scan(
     options = _options(cfg)
     rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
     progress = _progress_bar(sys.stderr.isatty())
+    _remote_setup(cfg, timeout, no_cache)
     try:
         result = run_scan(
-            paths or [Path(".")],
+            [file_arg(p) for p in paths] if paths else [Path(".")],
             recursive=recursive,
             db=database,
             smoke=smoke,
@@ -512,21 +586,28 @@ def scan(
 
         extra = {"matrix": result.matrix(), "chosen": {str(m): str(c.mmproj) for m, c in result.chosen().items()}}
         _emit(formats.render(result.reports(), name, properties={"scan": extra}), output)
+    _transfer_report(verbose)
     if result.fails(threshold) and not exit_zero:
         raise typer.Exit(EXIT_FINDINGS)
 
 
 @app.command()
 def suggest(
-    model: Annotated[Path, typer.Argument(help="The text model (or a projector: rank text models).", metavar="MODEL")],
+    model: Annotated[str, typer.Argument(help="The text model (or a projector: rank text models).", metavar="MODEL")],
     dirs: Annotated[
-        list[Path] | None, typer.Argument(help="Where to look (default: MODEL's folder).", metavar="DIR...")
+        list[str] | None,
+        typer.Argument(
+            help="Where to look (default: MODEL's folder); hf://ORG/REPO lists a repository.", metavar="DIR..."
+        ),
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also look in subfolders.")] = False,
     show_all: Annotated[bool, typer.Option("--all", "-a", help="Also list the files that do not fit.")] = False,
     fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each candidate.")] = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Rank the projectors found in DIR... that fit MODEL, best first, with the evidence.
 
@@ -538,24 +619,31 @@ def suggest(
     Examples:
       mmcheck suggest gemma-3-4b-it-Q4_K_M.gguf
       mmcheck suggest model.gguf ~/models --recursive --all
+      mmcheck suggest model.gguf hf://ORG/REPO      # rank a repository's projectors, no download
     """
     import json
 
     from mmcheck.scan import suggest as run_suggest
 
+    _remote_setup(_settings(False), timeout, no_cache)
     try:
         database = load_database(db)
-        reports = run_suggest(model, dirs or [], recursive=recursive, db=database, smoke=smoke, include_all=show_all)
+        roots = [file_arg(d) for d in dirs or []]
+        reports = run_suggest(
+            file_arg(model), roots, recursive=recursive, db=database, smoke=smoke, include_all=show_all
+        )
     except GGUFError as e:
-        typer.echo(error_line(str(e), model), err=True)
+        _transfer_report(verbose)
+        typer.echo(error_line(str(e), getattr(e, "url", None) or model), err=True)
         raise typer.Exit(EXIT_ERROR) from None
+    _transfer_report(verbose)
     if fmt == InspectFormat.json:
         doc = {"schema_version": 1, "target": str(model), "ranked": [r.to_dict() for r in reports]}
         typer.echo(json.dumps(doc, indent=2))
     else:
         from mmcheck.render.scan_table import render_suggestions
 
-        typer.echo(render_suggestions(model, reports))
+        typer.echo(render_suggestions(file_arg(model), reports))
     if not any(r.ok for r in reports):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -566,12 +654,14 @@ def suggest(
 )
 def exec_command(
     cmd: Annotated[list[str], typer.Argument(help="The runtime to start, with its arguments.", metavar="CMD [ARGS]")],
-    model: Annotated[Path | None, typer.Option("--model", "-m", help="The text model (default: CMD's -m).")] = None,
-    mmproj: Annotated[Path | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="The text model (default: CMD's -m).")] = None,
+    mmproj: Annotated[str | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
     fail_on: FailOnOption = None,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Run the smoke test first (default: on).")] = True,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Check MODEL + MMPROJ, then start CMD only if the pair passes --fail-on.
 
@@ -590,6 +680,7 @@ def exec_command(
     cfg = _settings(isolated)
     threshold = _threshold(cfg, fail_on)
     database = _database_for(cfg, db)
+    _remote_setup(cfg, timeout, no_cache)
     code = exec_checked(model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True)
     raise typer.Exit(code)
 
@@ -600,9 +691,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="mmcheck", standalone_mode=False)
     except MMCheckError as e:
-        print(error_line(str(e)), file=sys.stderr)
+        print(error_line(str(e), getattr(e, "url", None)), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        remote = sys.modules.get("mmcheck.remote")
+        if remote is not None:
+            remote.abort()  # close every connection: no thread is left waiting on a read
         print("mmcheck: interrupted", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
