@@ -7,6 +7,7 @@ app so that no exception ever escapes as a traceback or as typer's default exit 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from enum import Enum
@@ -688,8 +689,18 @@ def exec_command(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising (also the console-script entry)."""
     args = sys.argv[1:] if argv is None else argv
+    interrupted = _watch_interrupts()
+    try:
+        return _run(args, interrupted, in_process=argv is not None)
+    finally:
+        _unwatch_interrupts()
+
+
+def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
     try:
         result = app(args=args, prog_name="mmcheck", standalone_mode=False)
+        if interrupted:  # typer turns Ctrl-C into exit code 130; say so, as for every other exit 2
+            raise KeyboardInterrupt
     except MMCheckError as e:
         print(error_line(str(e), getattr(e, "url", None)), file=sys.stderr)
         return EXIT_ERROR
@@ -700,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         print("mmcheck: interrupted", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
-        return EXIT_OK if argv is not None else _quiet_broken_pipe()
+        return EXIT_OK if in_process else _quiet_broken_pipe()
     except Exception as e:  # click's usage errors, and anything we did not foresee
         show = getattr(e, "show", None)
         if callable(show) and hasattr(e, "exit_code"):  # a click UsageError/ClickException
@@ -713,6 +724,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mmcheck: internal error: {type(e).__name__}: {e} (please report this)", file=sys.stderr)
         return EXIT_ERROR
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _watch_interrupts() -> list[bool]:
+    """On Ctrl-C, close every remote connection at once (threads blocked on a read return) and
+    remember it; a list that is non-empty once interrupted. Only replaces Python's default handler."""
+    import signal
+
+    seen: list[bool] = []
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return seen
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        seen.append(True)
+        remote = sys.modules.get("mmcheck.remote")
+        if remote is not None:
+            remote.abort()
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread: leave it alone
+        signal.signal(signal.SIGINT, on_sigint)
+    return seen
+
+
+def _unwatch_interrupts() -> None:
+    import signal
+
+    with contextlib.suppress(ValueError, TypeError):
+        if getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "on_sigint":
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _quiet_broken_pipe() -> int:

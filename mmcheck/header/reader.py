@@ -406,8 +406,8 @@ def _walk_strings(
 def _need_more_strings(
     data: Any, start: int, count: int, size: int, order: str, key: str, avail: int, checkpoints: list[int]
 ) -> None:
-    """The walk ran past the held bytes of a partly fetched file: raise ``NeedBytes`` (or, when even
-    the smallest possible rest of the array cannot fit in the file, ``GGUFError``)."""
+    """The walk ran past the held bytes of a partly fetched file: raise ``NeedBytes`` with a lower
+    bound of the array's end, or the ``GGUFError`` the whole file would give."""
     # walk again from the last checkpoint to find the first element that is not fully held
     pos = checkpoints[-1] if checkpoints else start
     i = (len(checkpoints) - 1) * CHECKPOINT_EVERY if checkpoints else 0
@@ -420,17 +420,20 @@ def _need_more_strings(
         i += 1
     if i >= count:  # pragma: no cover - every element is held: nothing to fetch
         return
-    # element i starts at pos; it and every element after it take at least 8 bytes
-    n = unpack(data, pos)[0] if pos + 8 <= avail else 0
-    want = pos + 8 + n + 8 * (count - i - 1)
-    if want > size:
+    # element i starts at pos and is not fully held; every element after it takes at least 8 bytes.
+    # Errors are the ones the whole-file walk gives for element i; a rest of the array too long
+    # for the file is fetched up to the file's end, so that the walk names the element itself.
+    rest = 8 * (count - i - 1)
+    if pos + 8 > avail:
+        if pos + 8 > size:
+            raise GGUFError(f"file ends inside the length of string element {i}", offset=pos, key=key)
+        raise NeedBytes(min(size, pos + 8 + rest))
+    n = unpack(data, pos)[0]
+    if pos + 8 + n > size:
         raise GGUFError(
-            f"string element {i} and the {count - i - 1} after it need at least {want - pos} bytes "
-            f"but only {size - pos} remain in the file",
-            offset=pos,
-            key=key,
+            f"string element {i} claims {n} bytes but only {size - pos - 8} remain in the file", offset=pos, key=key
         )
-    raise NeedBytes(want)
+    raise NeedBytes(min(size, pos + 8 + n + rest))
 
 
 def _locate_bad_string(data: Any, start: int, count: int, size: int, order: str, key: str) -> None:

@@ -197,7 +197,7 @@ class Response:
         except (http.client.IncompleteRead, ConnectionError, OSError, http.client.HTTPException) as e:
             got = len(e.partial) if isinstance(e, http.client.IncompleteRead) else 0
             self._count(got)
-            self.close()
+            self._abandon()
             _check_aborted()
             raise ShortBody(self.received, self.received + n) from None
         self._count(len(data))
@@ -210,7 +210,7 @@ class Response:
         while left > 0:
             data = self.read(min(left, 1 << 20))
             if not data:
-                self.close()
+                self._abandon()
                 raise ShortBody(n - left, n)
             parts.append(data)
             left -= len(data)
@@ -256,6 +256,13 @@ class Response:
             return ""
         self.close()
         return text[:limit]
+
+    def _abandon(self) -> None:
+        """Close the connection for good (a broken or half-read body): it must never be reused."""
+        conn, self._conn = self._conn, None
+        self._raw.close()
+        if conn is not None:
+            conn.close()
 
     def close(self) -> None:
         """Finish with the response: a fully read body gives the connection back for reuse."""
@@ -358,6 +365,7 @@ class Client:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         for attempt in (0, 1):
             conn, absolute, reused = self._acquire(origin)
+            sent = False
             try:
                 conn.putrequest(method, url if absolute else target, skip_accept_encoding=True)
                 for k, v in headers.items():
@@ -367,6 +375,7 @@ class Client:
                 conn.endheaders(body)
                 if transfer is not None:
                     transfer.count(requests=1)
+                sent = True
                 raw = conn.getresponse()
                 return raw, conn, origin
             except TimeoutError:
@@ -388,7 +397,11 @@ class Client:
                 conn.close()
                 _check_aborted()
                 if reused and attempt == 0:
-                    continue  # a kept-alive connection the server had closed: one fresh try, free
+                    # a kept-alive connection the server had closed: the request never reached it;
+                    # one fresh try, not counted twice
+                    if transfer is not None and sent:
+                        transfer.count(requests=-1)
+                    continue
                 raise Dropped(f"{type(e).__name__}: {e}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -4,10 +4,10 @@
 its revision forms (``parse_hf_uri``: ``hf://ORG/REPO@REV/PATH``, ``@refs/pr/1`` or
 ``@refs%2Fpr%2F1``, ``hf://datasets/...``), the endpoint (``HF_ENDPOINT``), the token
 (``HF_TOKEN``, or the file ``hf auth login`` / ``huggingface-cli login`` writes), offline mode
-(``HF_HUB_OFFLINE``) and the resolve URL of a file (``hf_hub_url``). The requests themselves go through mmcheck's own client
-(``mmcheck.remote.http``), which follows the Hub's redirect to its CDN the way ``huggingface_hub``
-does — the token is sent to the Hub only, never to the CDN — and which bounds every wait by the
-``--timeout``.
+(``HF_HUB_OFFLINE``) and the resolve URL of a file (``hf_hub_url``). The requests themselves go
+through mmcheck's own client (``mmcheck.remote.http``), which follows the Hub's redirect to its
+CDN the way ``huggingface_hub`` does (the token is sent to the Hub only, never to the CDN), and
+which bounds every wait by the ``--timeout``.
 
 This module imports ``huggingface_hub`` at the top: it is imported only for ``hf://`` paths and
 Hub URLs.

@@ -238,7 +238,10 @@ class RemoteSource(ByteSource):
             cr = parse_content_range(value)
             if cr is None:
                 resp.close()
-                raise RemoteError(f"malformed or missing Content-Range ({value!r}) in a 206 answer", url=str(self.path))
+                raise RemoteError(
+                    f"wrong Content-Range: asked for bytes {start}-{end - 1}, got {value!r} (malformed)",
+                    url=str(self.path),
+                )
             if cr.total is not None:
                 self._check_size(cr.total)
             elif not self._size_known:
@@ -250,7 +253,7 @@ class RemoteSource(ByteSource):
             if cr.start != start or cr.end != want_end:
                 resp.close()
                 raise RemoteError(
-                    f"wrong Content-Range: asked for bytes {start}-{want_end - 1}, got {value}", url=str(self.path)
+                    f"wrong Content-Range: asked for bytes {start}-{want_end - 1}, got {value!r}", url=str(self.path)
                 )
             n = cr.end - cr.start
             length = resp.content_length
