@@ -7,11 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from mmcheck.header import read_header
 from tests.remote.conftest import HubProcess, run
 
+PAIR_SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "json-schema" / "pair.schema.json").read_text(encoding="utf-8")
+)
 MiB = 1 << 20
 CHUNK = 2 * MiB
 
@@ -46,6 +50,7 @@ def test_remote_pair_gives_the_local_answer(hub: HubProcess, env: dict[str, str]
         assert re_["verdict"] == case
     assert _findings(re_, "hf://org/") == _findings(lo, str(hub.root / "org") + "/")
     assert _smoke(re_) == _smoke(lo)
+    jsonschema.validate(re_, PAIR_SCHEMA)
     if case == "smoke":
         assert re_["smoke"]["status"] != "skipped", re_["smoke"]
     for side in ("model", "mmproj"):
@@ -107,7 +112,7 @@ def test_smoke_fetches_only_read_tensors_and_sampled_rows(hub: HubProcess, env: 
     assert "request(s)" in r.err and "hf://org/data/text-20k.gguf" in r.err
 
 
-def test_smoke_without_multi_range_stays_within_twice_the_rows(hub: HubProcess, env: dict[str, str]) -> None:
+def test_smoke_without_multi_range_stays_within_four_times_the_rows(hub: HubProcess, env: dict[str, str]) -> None:
     hub.faults(no_multirange=True)  # what S3-backed CDNs do: 200 with the whole file
     model, proj = PAIRS["smoke"]
     local = json.loads(run(env, "pair", hub.local(model), hub.local(proj), "-f", "json").out)
@@ -116,7 +121,7 @@ def test_smoke_without_multi_range_stays_within_twice_the_rows(hub: HubProcess, 
     assert doc["verdict"] == local["verdict"] and _smoke(doc) == _smoke(local)
     assert doc["model"]["remote"]["ranges"] == "single"
     fetched = doc["model"]["remote"]["bytes_fetched"] + doc["mmproj"]["remote"]["bytes_fetched"]
-    assert fetched <= _smoke_budget(hub, doc, row_factor=2)
+    assert fetched <= _smoke_budget(hub, doc, row_factor=4) + 2 * CHUNK
 
 
 def test_second_pair_makes_one_metadata_request_and_a_pinned_one_none(hub: HubProcess, env: dict[str, str]) -> None:
