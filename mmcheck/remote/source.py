@@ -45,8 +45,8 @@ MAX_RANGE_HEADER = 4000
 #: most ranges in one multi-range request
 MAX_RANGES = 200
 #: without multi-range, scattered reads may fetch up to this many times the bytes they need, to
-#: save requests (4,096 rows of a 7B model's Q4_K token_embd: ~570 requests and ~38 MB, instead
-#: of ~3,500 requests and 9 MB, or 1 request and the whole 74 MB table)
+#: save requests (4,096 rows of a 7B model's Q4_K token_embd: ~860 requests and ~36 MB instead
+#: of ~1,900 requests and ~19 MB at 2x, or 1 request and the whole 74 MB table)
 SINGLE_RANGE_BUDGET = 4
 _T = TypeVar("_T")
 
