@@ -572,11 +572,6 @@ def shared_client(settings: Settings) -> Client:
         return c
 
 
-def header_map(resp: Response) -> dict[str, Any]:
-    """The response headers as a plain dict (lower-case names), for tests and debugging."""
-    return {k.lower(): v for k, v in resp.headers.items()}
-
-
 __all__ = [
     "Client",
     "ContentRange",
