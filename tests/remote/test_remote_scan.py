@@ -102,9 +102,12 @@ def test_python_api_on_remote_paths(hub: HubProcess, api_env: None) -> None:
     assert report.verdict.value == "match" and report.ok
     bad = mmcheck.check_pair("hf://org/verdicts/llava-7b.gguf", "hf://org/verdicts/none.gguf")
     assert bad.error is not None and bad.error_path == "hf://org/verdicts/none.gguf"
-    result = mmcheck.scan(["hf://org/verdicts"], recursive=True)
+    # (from the module: once ``mmcheck.scan`` the module is imported, it shadows the lazy export)
+    from mmcheck.scan import scan, suggest
+
+    result = scan(["hf://org/verdicts"], recursive=True)
     assert any(p.ok for p in result.pairs)
-    fits = mmcheck.suggest(hub.local("org/verdicts/llava-7b.gguf"), ["hf://org/verdicts"])
+    fits = suggest(hub.local("org/verdicts/llava-7b.gguf"), ["hf://org/verdicts"])
     assert [r.mmproj_path for r in fits] == ["hf://org/verdicts/mmproj-llava-7b.gguf"]
     with pytest.raises(mmcheck.GGUFError, match="no such file"):
         mmcheck.read_header("hf://org/verdicts/none.gguf")
