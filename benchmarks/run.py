@@ -160,7 +160,7 @@ def main() -> int:
     print("\nWhole processes")
     bench_processes(gemma if gemma.exists() else model, proj, "Gemma 3 270M + 7B-class projector"
                     if gemma.exists() else "262k model + 7B-class projector")  # fmt: skip
-    for name in ("benchmarks.bench_smoke", "benchmarks.bench_scan"):
+    for name in ("benchmarks.bench_smoke", "benchmarks.bench_scan", "benchmarks.bench_remote"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError:

@@ -7,6 +7,7 @@ app so that no exception ever escapes as a traceback or as typer's default exit 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from enum import Enum
@@ -75,6 +76,54 @@ def load_database(db: Path | None) -> Any:
     return load_db(db)
 
 
+# ------------------------------------------------------------------------------------------------
+# Remote paths (issue 13): hf://ORG/REPO[@REV]/PATH and http(s):// URLs wherever a file is accepted
+# ------------------------------------------------------------------------------------------------
+
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", min=0.001, metavar="SECONDS",
+        help="Remote files: seconds to wait for a connection or a read (default 10; config `timeout`).",
+    ),
+]  # fmt: skip
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Remote files: do not use the header cache.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Remote files: print requests made and bytes fetched per file.")
+]
+
+
+def file_arg(raw: str) -> Any:
+    """A FILE argument: a ``Path``, or a ``RemotePath`` for ``hf://``/``http(s)://`` (typer's ``Path``
+    would fold ``hf://`` into ``hf:/``)."""
+    from mmcheck.header.source import as_file_path
+
+    return as_file_path(raw)
+
+
+def _remote_setup(cfg: Any, timeout: float | None, no_cache: bool) -> None:
+    """Apply --timeout / --no-cache (and the config's ``timeout``) to remote reads."""
+    t = timeout if timeout is not None else getattr(cfg, "timeout", None)
+    if t is None and not no_cache:
+        return
+    from mmcheck.remote import configure
+
+    configure(**({"timeout": float(t)} if t is not None else {}), **({"cache": False} if no_cache else {}))
+
+
+def _transfer_report(verbose: bool) -> None:
+    """With -v: one line per remote file on stderr (requests made, bytes fetched, cache)."""
+    remote = sys.modules.get("mmcheck.remote")
+    if not verbose or remote is None:
+        return
+    ts = remote.transfers()
+    for t in ts:
+        typer.echo(f"mmcheck: {t.describe()}", err=True)
+    if ts:
+        total_r, total_b = sum(t.requests for t in ts), sum(t.bytes for t in ts)
+        typer.echo(f"mmcheck: remote total: {total_r} request(s), {total_b} bytes", err=True)
+
+
 def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
     """``mmcheck: error: FILE: message`` — the one line every error becomes."""
     return f"mmcheck: error: {path}: {message}" if path is not None else f"mmcheck: error: {message}"
@@ -82,11 +131,16 @@ def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
 
 @app.command()
 def inspect(
-    files: Annotated[list[Path], typer.Argument(help="GGUF files to describe.", metavar="FILE...")],
+    files: Annotated[
+        list[str], typer.Argument(help="GGUF files to describe (or hf:// / https:// URLs).", metavar="FILE...")
+    ],
     fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table (for people) or json.")] = (
         InspectFormat.table
     ),
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Say what each GGUF file is and show its key facts.
 
@@ -105,11 +159,12 @@ def inspect(
             loaded.append(load_database(db))
         return loaded[0]
 
+    _remote_setup(None, timeout, no_cache)
     infos = []
     failed = False
     for f in files:
         try:
-            infos.append(inspect_file(f, database))
+            infos.append(inspect_file(file_arg(f), database))
         except GGUFError as e:
             typer.echo(error_line(str(e), f), err=True)
             failed = True
@@ -121,6 +176,7 @@ def inspect(
         from mmcheck.render.inspect_table import render_inspect
 
         render_inspect(infos)
+    _transfer_report(verbose)
     if failed:
         raise typer.Exit(EXIT_ERROR)
 
@@ -257,8 +313,8 @@ def _resolve_format(fmt: Enum | None, cfg: Any) -> str:
 
 @app.command()
 def pair(
-    model: Annotated[Path, typer.Argument(help="The text model GGUF (either order works).", metavar="MODEL")],
-    mmproj: Annotated[Path, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
+    model: Annotated[str, typer.Argument(help="The text model GGUF (either order works).", metavar="MODEL")],
+    mmproj: Annotated[str, typer.Argument(help="The projector (mmproj) GGUF.", metavar="MMPROJ")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
@@ -284,6 +340,9 @@ def pair(
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check that MMPROJ fits MODEL: match, unknown, likely-garbage or mismatch.
 
@@ -300,6 +359,7 @@ def pair(
       mmcheck pair model.gguf mmproj.gguf --format json --no-smoke
       mmcheck pair model.gguf mmproj.gguf --fail-on unknown --quiet
       mmcheck pair model.gguf mmproj.gguf --runtime koboldcpp@1.98
+      mmcheck pair hf://ORG/REPO/model-Q4_K_M.gguf hf://ORG/REPO/mmproj-F16.gguf -v
     """
     from mmcheck.pair import check_pair
 
@@ -309,9 +369,10 @@ def pair(
     options = _options(cfg, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size, runtime=spec)
     run_smoke = smoke if smoke is not None else (cfg.smoke if cfg.smoke is not None else True)
     rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
+    _remote_setup(cfg, timeout, no_cache)
     report = check_pair(
-        model,
-        mmproj,
+        file_arg(model),
+        file_arg(mmproj),
         smoke=run_smoke,
         strict_roles=strict_roles,
         db=database,
@@ -319,6 +380,7 @@ def pair(
         select=rule_select,
         ignore=rule_ignore,
     )
+    _transfer_report(verbose)
     if report.error is not None:
         raise typer.Exit(_report_error(report))
     threshold = _threshold(cfg, fail_on)
@@ -358,7 +420,7 @@ def _render_pair(report: Any, fmt: str, *, quiet: bool, output: Path | None) -> 
 
 @app.command()
 def lint(
-    files: Annotated[list[Path], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
+    files: Annotated[list[str], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
@@ -368,6 +430,9 @@ def lint(
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Check single files: a projector's type, required keys and tensors, layer chaining,
     quantization, declared vs actual width, legacy flags; a text model's vocabulary vs embedding
@@ -382,11 +447,12 @@ def lint(
     rules = resolve(*_rule_filters(cfg, select, ignore))
     threshold = _threshold(cfg, fail_on)
     options = _options(cfg, runtime=_runtime(cfg, runtime, database))
+    _remote_setup(cfg, timeout, no_cache)
     reports = []
     failed_read = False
     for f in files:
         try:
-            reports.append(lint_file(f, db=database, rules=rules, options=options))
+            reports.append(lint_file(file_arg(f), db=database, rules=rules, options=options))
         except GGUFError as e:
             typer.echo(error_line(str(e), f), err=True)
             failed_read = True
@@ -402,6 +468,7 @@ def lint(
         from mmcheck.render import formats
 
         _emit(formats.render(reports, name), output)
+    _transfer_report(verbose)
     if failed_read:
         raise typer.Exit(EXIT_ERROR)
     if not exit_zero and any(r.fails(threshold) for r in reports):
@@ -487,9 +554,10 @@ ScanFormat = Enum("ScanFormat", {v: v for v in _SCAN_FORMATS}, type=str)  # type
 @app.command()
 def scan(
     paths: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Argument(
-            help="Folders, files (their folder-mates come too) or stores. Default: the stores found.", metavar="PATH..."
+            help="Folders, files (their folder-mates come too), stores or hf://ORG/REPO. Default: the stores found.",
+            metavar="PATH...",
         ),
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also scan subfolders.")] = False,
@@ -519,6 +587,9 @@ def scan(
             "--store", help="Read PATH as this store (default: auto-detected); no PATH: its default location."
         ),
     ] = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Find every GGUF file, classify it by content, and check which projector fits which text model.
 
@@ -542,6 +613,7 @@ def scan(
       mmcheck scan models/ --recursive
       mmcheck scan . -r --format sarif -o mmcheck.sarif
       mmcheck scan mmproj-F16.gguf          # the file and its folder-mates (the pre-commit hook)
+      mmcheck scan hf://ORG/REPO -r         # a Hugging Face repository, headers read by range
     """
     import json
 
@@ -552,9 +624,10 @@ def scan(
     options = _options(cfg, runtime=_runtime(cfg, runtime, database))
     rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
     progress = _progress_bar(sys.stderr.isatty())
+    _remote_setup(cfg, timeout, no_cache)
     try:
         result = run_scan(
-            paths or [],
+            [file_arg(p) for p in paths] if paths else [],
             store=store.value if store is not None else None,
             recursive=recursive,
             db=database,
@@ -588,21 +661,28 @@ def scan(
 
         extra = {"matrix": result.matrix(), "chosen": {str(m): str(c.mmproj) for m, c in result.chosen().items()}}
         _emit(formats.render(result.reports(), name, properties={"scan": extra}), output)
+    _transfer_report(verbose)
     if result.fails(threshold) and not exit_zero:
         raise typer.Exit(EXIT_FINDINGS)
 
 
 @app.command()
 def suggest(
-    model: Annotated[Path, typer.Argument(help="The text model (or a projector: rank text models).", metavar="MODEL")],
+    model: Annotated[str, typer.Argument(help="The text model (or a projector: rank text models).", metavar="MODEL")],
     dirs: Annotated[
-        list[Path] | None, typer.Argument(help="Where to look (default: MODEL's folder).", metavar="DIR...")
+        list[str] | None,
+        typer.Argument(
+            help="Where to look (default: MODEL's folder); hf://ORG/REPO lists a repository.", metavar="DIR..."
+        ),
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also look in subfolders.")] = False,
     show_all: Annotated[bool, typer.Option("--all", "-a", help="Also list the files that do not fit.")] = False,
     fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each candidate.")] = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Rank the projectors found in DIR... that fit MODEL, best first, with the evidence.
 
@@ -614,24 +694,31 @@ def suggest(
     Examples:
       mmcheck suggest gemma-3-4b-it-Q4_K_M.gguf
       mmcheck suggest model.gguf ~/models --recursive --all
+      mmcheck suggest model.gguf hf://ORG/REPO      # rank a repository's projectors, no download
     """
     import json
 
     from mmcheck.scan import suggest as run_suggest
 
+    _remote_setup(_settings(False), timeout, no_cache)
     try:
         database = load_database(db)
-        reports = run_suggest(model, dirs or [], recursive=recursive, db=database, smoke=smoke, include_all=show_all)
+        roots = [file_arg(d) for d in dirs or []]
+        reports = run_suggest(
+            file_arg(model), roots, recursive=recursive, db=database, smoke=smoke, include_all=show_all
+        )
     except GGUFError as e:
-        typer.echo(error_line(str(e), model), err=True)
+        _transfer_report(verbose)
+        typer.echo(error_line(str(e), getattr(e, "url", None) or model), err=True)
         raise typer.Exit(EXIT_ERROR) from None
+    _transfer_report(verbose)
     if fmt == InspectFormat.json:
         doc = {"schema_version": 1, "target": str(model), "ranked": [r.to_dict() for r in reports]}
         typer.echo(json.dumps(doc, indent=2))
     else:
         from mmcheck.render.scan_table import render_suggestions
 
-        typer.echo(render_suggestions(model, reports))
+        typer.echo(render_suggestions(file_arg(model), reports))
     if not any(r.ok for r in reports):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -642,13 +729,15 @@ def suggest(
 )
 def exec_command(
     cmd: Annotated[list[str], typer.Argument(help="The runtime to start, with its arguments.", metavar="CMD [ARGS]")],
-    model: Annotated[Path | None, typer.Option("--model", "-m", help="The text model (default: CMD's -m).")] = None,
-    mmproj: Annotated[Path | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="The text model (default: CMD's -m).")] = None,
+    mmproj: Annotated[str | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
     fail_on: FailOnOption = None,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Run the smoke test first (default: on).")] = True,
     runtime: RuntimeOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timeout: TimeoutOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Check MODEL + MMPROJ, then start CMD only if the pair passes --fail-on.
 
@@ -670,6 +759,7 @@ def exec_command(
     cfg = _settings(isolated)
     threshold = _threshold(cfg, fail_on)
     database = _database_for(cfg, db)
+    _remote_setup(cfg, timeout, no_cache)
     spec = _runtime(cfg, runtime, database)
     code = exec_checked(
         model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True, runtime=spec, detect=spec is None
@@ -680,16 +770,29 @@ def exec_command(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising (also the console-script entry)."""
     args = sys.argv[1:] if argv is None else argv
+    interrupted = _watch_interrupts()
+    try:
+        return _run(args, interrupted, in_process=argv is not None)
+    finally:
+        _unwatch_interrupts()
+
+
+def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
     try:
         result = app(args=args, prog_name="mmcheck", standalone_mode=False)
+        if interrupted:  # typer turns Ctrl-C into exit code 130; say so, as for every other exit 2
+            raise KeyboardInterrupt
     except MMCheckError as e:
-        print(error_line(str(e)), file=sys.stderr)
+        print(error_line(str(e), getattr(e, "url", None)), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        remote = sys.modules.get("mmcheck.remote")
+        if remote is not None:
+            remote.abort()  # close every connection: no thread is left waiting on a read
         print("mmcheck: interrupted", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
-        return EXIT_OK if argv is not None else _quiet_broken_pipe()
+        return EXIT_OK if in_process else _quiet_broken_pipe()
     except Exception as e:  # click's usage errors, and anything we did not foresee
         show = getattr(e, "show", None)
         if callable(show) and hasattr(e, "exit_code"):  # a click UsageError/ClickException
@@ -702,6 +805,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mmcheck: internal error: {type(e).__name__}: {e} (please report this)", file=sys.stderr)
         return EXIT_ERROR
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _watch_interrupts() -> list[bool]:
+    """On Ctrl-C, close every remote connection at once (threads blocked on a read return) and
+    remember it; a list that is non-empty once interrupted. Only replaces Python's default handler."""
+    import signal
+
+    seen: list[bool] = []
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return seen
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        seen.append(True)
+        remote = sys.modules.get("mmcheck.remote")
+        if remote is not None:
+            remote.abort()
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread: leave it alone
+        signal.signal(signal.SIGINT, on_sigint)
+    return seen
+
+
+def _unwatch_interrupts() -> None:
+    import signal
+
+    with contextlib.suppress(ValueError, TypeError):
+        if getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "on_sigint":
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _quiet_broken_pipe() -> int:

@@ -39,6 +39,7 @@ class Config:
     runtime_version: str | None = None
     db: str | None = None
     smoke: bool | None = None
+    timeout: float | None = None  # remote files: seconds per connection / read
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -71,7 +72,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
     table: dict[str, Any] = data if path.name == "mmcheck.toml" else data.get("tool", {}).get("mmcheck", {})
     where = f"{path} [tool.mmcheck]" if path.name == "pyproject.toml" else str(path)
-    known = {
+    known: dict[str, Any] = {
         "format": str,
         "fail-on": str,
         "select": list,
@@ -83,17 +84,21 @@ def load_config(path: Path | None) -> Config:
         "runtime-version": str,
         "db": str,
         "smoke": bool,
+        "timeout": (int, float),
     }
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         kind = known[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"{where}: {key} must be a {kind.__name__}, got {value!r}")
+        if not isinstance(value, kind) or (kind in (int, (int, float)) and isinstance(value, bool)):
+            name = "number" if isinstance(kind, tuple) else kind.__name__
+            raise ConfigError(f"{where}: {key} must be a {name}, got {value!r}")
         values[key.replace("-", "_")] = value
     if values.get("format") not in (None, *_FORMATS):
         raise ConfigError(f"{where}: format must be one of {', '.join(_FORMATS)}")
+    if "timeout" in values and values["timeout"] <= 0:
+        raise ConfigError(f"{where}: timeout must be a positive number of seconds")
     if values.get("fail_on") not in (None, *_FAIL_ON):
         raise ConfigError(f"{where}: fail-on must be one of {', '.join(_FAIL_ON)}")
     for key in ("select", "ignore"):

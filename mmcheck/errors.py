@@ -30,6 +30,22 @@ class GGUFError(MMCheckError):
         return f"{self.message} ({', '.join(where)})" if where else self.message
 
 
+class RemoteError(GGUFError):
+    """A remote file could not be fetched: an HTTP error status, missing access, a protocol fault
+    (wrong ``Content-Range``, short body, changed ``ETag``), a timeout or a network failure.
+
+    ``str()`` says what is wrong in one line; ``url`` is the file as the user named it.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class LFSPointerError(GGUFError):
+    """The file is a Git LFS pointer (a small text file standing for the model), not the GGUF."""
+
+
 class DBError(MMCheckError):
     """An entry of the compatibility database is invalid. ``file:line: message``."""
 

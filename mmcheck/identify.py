@@ -17,6 +17,7 @@ contradictions, and what is missing to settle it. The MM3xx rules only report it
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ def names_match(patterns: Iterable[str], names: Sequence[str]) -> str | None:
     return None
 
 
-def path_names(path: str | PurePath | None) -> list[str]:
+def path_names(path: str | os.PathLike[str] | None) -> list[str]:
     """The names a file's location gives it: its stem, its folder, and a Hugging Face cache repo.
 
     Old converters wrote no usable ``general.name`` ("LLaMA v2", a directory name such as "Work"),
@@ -400,8 +401,8 @@ def assess_pair(
     proj: ProjectorFacts,
     db: CompatDB,
     *,
-    text_path: str | PurePath | None = None,
-    proj_path: str | PurePath | None = None,
+    text_path: str | os.PathLike[str] | None = None,
+    proj_path: str | os.PathLike[str] | None = None,
 ) -> PairAssessment:
     """Weigh what the projector can be against what the text model is (see the module docstring).
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmcheck.facts.classify import FileKind, classify
 from mmcheck.facts.text import TextFacts, text_facts
-from mmcheck.header import GGUFHeader, read_header
+from mmcheck.header import FilePath, GGUFHeader, RemotePath, read_header
 
 if TYPE_CHECKING:
     from mmcheck.db import CompatDB
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 class FileInfo:
     """A header with its classification and facts."""
 
-    path: Path
+    path: FilePath
     header: GGUFHeader
     kind: FileKind
     text: TextFacts | None
@@ -53,7 +52,7 @@ def analyze(header: GGUFHeader, db: CompatDB | Callable[[], CompatDB]) -> FileIn
     return FileInfo(header.path, header, kind, text, proj)
 
 
-def inspect_file(path: str | os.PathLike[str], db: CompatDB | Callable[[], CompatDB]) -> FileInfo:
+def inspect_file(path: str | os.PathLike[str] | RemotePath, db: CompatDB | Callable[[], CompatDB]) -> FileInfo:
     """Read ``path``'s header and analyze it. Raises ``GGUFError`` for unreadable files."""
     return analyze(read_header(path), db)
 
@@ -87,6 +86,9 @@ def info_to_dict(info: FileInfo) -> dict[str, Any]:
         "split": None if h.split is None else {"index": h.split.index, "count": h.split.count},
         "warnings": list(h.warnings),
     }
+    transfer = getattr(h.source, "transfer", None)
+    if transfer is not None:
+        out["remote"] = transfer.to_dict()  # requests made and bytes fetched for this file
     if info.text is not None:
         out["text"] = text_to_dict(info.text)
     if info.projector is not None:

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from mmcheck.db import CompatDB, load_db
-from mmcheck.errors import GGUFError, MMCheckError
+from mmcheck.errors import GGUFError, MMCheckError, RemoteError
 from mmcheck.evidence import Direction, Strength, weigh
 from mmcheck.facts.classify import FileKind
+from mmcheck.header.source import RemotePath, is_remote
 from mmcheck.inspection import FileInfo, info_to_dict, inspect_file
 from mmcheck.rules import Context, Finding, Options, Rule, resolve
 from mmcheck.verdict import FailOn, Verdict, decide, fails
 
-PathLike = str | os.PathLike[str]
+PathLike = str | os.PathLike[str] | RemotePath
 SCHEMA_VERSION = 1
 
 
@@ -159,6 +160,15 @@ def check_pair(
     ``strict_roles=False`` and accepts the files in either order.
     """
     database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
+    if is_remote(model) or is_remote(mmproj):
+        from mmcheck.remote import prepare
+
+        try:
+            prepare([model, mmproj])  # one metadata request per Hub repository validates both cached headers
+        except RemoteError as e:
+            if raise_errors:
+                raise
+            return _error_report(model, mmproj, e, e.url, smoke)
     infos: list[FileInfo] = []
     for path in (model, mmproj):
         try:
@@ -171,7 +181,19 @@ def check_pair(
                 smoke_requested=smoke,
             )  # fmt: skip
     rules = resolve(select, ignore)
-    return evaluate(infos[0], infos[1], database, rules, options or Options(), smoke=smoke, strict=strict_roles)
+    try:
+        return evaluate(infos[0], infos[1], database, rules, options or Options(), smoke=smoke, strict=strict_roles)
+    except RemoteError as e:  # the smoke test's range reads failed
+        if raise_errors:
+            raise
+        return _error_report(model, mmproj, e, e.url, smoke)
+
+
+def _error_report(model: PathLike, mmproj: PathLike, e: Exception, path: object, smoke: bool) -> Report:
+    return Report(
+        Verdict.MISMATCH, [], str(model), str(mmproj), error=str(e), error_path=None if path is None else str(path),
+        smoke_requested=smoke,
+    )  # fmt: skip
 
 
 def evaluate(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmcheck.header.source import FilePath
+
 if TYPE_CHECKING:
     from mmcheck.inspection import FileInfo
     from mmcheck.pair import Report
@@ -27,12 +29,12 @@ _NOISE = frozenset({"mmproj", "model", "gguf", "vision", "clip", "projector", "g
 class Candidate:
     """A (text model, projector) pair to check, and how far apart the two files are."""
 
-    model: Path
-    mmproj: Path
+    model: FilePath
+    mmproj: FilePath
     distance: int  # folder levels between the two files (0: same folder)
 
 
-def candidate_pairs(models: Sequence[Path], projectors: Sequence[Path]) -> list[Candidate]:
+def candidate_pairs(models: Sequence[FilePath], projectors: Sequence[FilePath]) -> list[Candidate]:
     """Every pair the scan checks, in a deterministic order (model path, then projector path).
 
     A text model is paired with the projectors of the nearest folder (its own, then each parent)
@@ -40,7 +42,7 @@ def candidate_pairs(models: Sequence[Path], projectors: Sequence[Path]) -> list[
     """
     models_by_dir = _by_dir(models)
     projs_by_dir = _by_dir(projectors)
-    found: dict[tuple[Path, Path], int] = {}
+    found: dict[tuple[FilePath, FilePath], int] = {}
     for m in models:
         for dist, group in _nearest(m.parent, projs_by_dir):
             for p in group:
@@ -52,16 +54,17 @@ def candidate_pairs(models: Sequence[Path], projectors: Sequence[Path]) -> list[
     return [Candidate(m, p, d) for (m, p), d in sorted(found.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))]
 
 
-def _by_dir(paths: Iterable[Path]) -> dict[Path, list[Path]]:
-    out: dict[Path, list[Path]] = {}
+def _by_dir(paths: Iterable[FilePath]) -> dict[FilePath, list[FilePath]]:
+    out: dict[FilePath, list[FilePath]] = {}
     for p in paths:
         out.setdefault(p.parent, []).append(p)
     return out
 
 
-def _nearest(start: Path, groups: dict[Path, list[Path]]) -> list[tuple[int, list[Path]]]:
+def _nearest(start: FilePath, groups: dict[FilePath, list[FilePath]]) -> list[tuple[int, list[FilePath]]]:
     """The group of the nearest folder at or above ``start`` that has one (empty when none)."""
-    d, dist = start, 0
+    d: FilePath = start
+    dist = 0
     while True:
         if d in groups:
             return [(dist, groups[d])]
@@ -70,16 +73,16 @@ def _nearest(start: Path, groups: dict[Path, list[Path]]) -> list[tuple[int, lis
         d, dist = d.parent, dist + 1
 
 
-def name_tokens(path: Path | str) -> tuple[set[str], set[str]]:
+def name_tokens(path: FilePath | str) -> tuple[set[str], set[str]]:
     """(identity tokens, size-label tokens) of a file name, without precision and role words."""
-    stem = Path(path).name.lower().removesuffix(".gguf")
+    stem = (path.name if not isinstance(path, str) else Path(path).name).lower().removesuffix(".gguf")
     words = [w for w in re.split(r"[-_.\s]+", stem) if w]
     sizes = {w for w in words if _SIZE_TOKEN.match(w)}
     ident = {w for w in words if w not in _NOISE and not _QUANT_TOKEN.match(w) and w not in sizes}
     return ident, sizes
 
 
-def name_affinity(model: Path | str, mmproj: Path | str) -> int:
+def name_affinity(model: FilePath | str, mmproj: FilePath | str) -> int:
     """How much the two names suggest they belong together: shared identity words, plus 2 for a
     shared size label and minus 5 for conflicting ones. A hint only, never a verdict."""
     mi, ms = name_tokens(model)

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from mmcheck.db import CompatDB, load_db
-from mmcheck.errors import GGUFError, MMCheckError
+from mmcheck.errors import GGUFError, LFSPointerError, MMCheckError, RemoteError
 from mmcheck.facts.classify import FileKind
+from mmcheck.header.source import FilePath, RemotePath, is_remote
 from mmcheck.inspection import FileInfo, inspect_file
 from mmcheck.pair import Report, evaluate
 from mmcheck.pairing import Candidate, candidate_pairs, name_affinity, precision_bits, rank_key
@@ -31,7 +32,7 @@ from mmcheck.rules import Options, Rule, resolve
 from mmcheck.rules.base import Finding, Severity
 from mmcheck.verdict import FailOn
 
-PathLike = str | os.PathLike[str]
+PathLike = str | os.PathLike[str] | RemotePath
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 _LFS_PREFIX = b"version https://git-lfs"
@@ -55,7 +56,7 @@ class Status(str, Enum):
 class ScannedFile:
     """One file the scan found."""
 
-    path: Path
+    path: FilePath
     status: Status
     info: FileInfo | None = None
     error: str | None = None
@@ -75,8 +76,8 @@ class PairCheck:
     """One checked pair and what ranks it."""
 
     report: Report
-    model: Path
-    mmproj: Path
+    model: FilePath
+    mmproj: FilePath
     distance: int
     affinity: int
     bits_gap: int
@@ -117,28 +118,28 @@ class ScanResult:
     pairs: list[PairCheck]
     notes: list[Report] = field(default_factory=list)
 
-    def paths(self, status: Status) -> list[Path]:
+    def paths(self, status: Status) -> list[FilePath]:
         """The files with ``status``, in scan order."""
         return [f.path for f in self.files if f.status == status]
 
-    def pairs_of_projector(self, mmproj: Path) -> list[PairCheck]:
+    def pairs_of_projector(self, mmproj: FilePath) -> list[PairCheck]:
         """The pairs of one projector, best first."""
         return self._by_projector.get(mmproj, [])
 
-    def pairs_of_model(self, model: Path) -> list[PairCheck]:
+    def pairs_of_model(self, model: FilePath) -> list[PairCheck]:
         """The pairs of one text model, best first."""
         return self._by_model.get(model, [])
 
     @cached_property
-    def _by_projector(self) -> dict[Path, list[PairCheck]]:
-        out: dict[Path, list[PairCheck]] = {}
+    def _by_projector(self) -> dict[FilePath, list[PairCheck]]:
+        out: dict[FilePath, list[PairCheck]] = {}
         for p in self.pairs:
             out.setdefault(p.mmproj, []).append(p)
         return {k: sorted(v, key=PairCheck.key_for_projector) for k, v in out.items()}
 
     @cached_property
-    def _by_model(self) -> dict[Path, list[PairCheck]]:
-        out: dict[Path, list[PairCheck]] = {}
+    def _by_model(self) -> dict[FilePath, list[PairCheck]]:
+        out: dict[FilePath, list[PairCheck]] = {}
         for p in self.pairs:
             out.setdefault(p.model, []).append(p)
         return {k: sorted(v, key=PairCheck.key_for_model) for k, v in out.items()}
@@ -150,21 +151,21 @@ class ScanResult:
             out.setdefault(str(p.mmproj), {})[str(p.model)] = p.report.verdict.value
         return out
 
-    def chosen(self) -> dict[Path, PairCheck]:
+    def chosen(self) -> dict[FilePath, PairCheck]:
         """For each text model with a fitting projector, the best pair (what a launcher should use)."""
-        out: dict[Path, PairCheck] = {}
+        out: dict[FilePath, PairCheck] = {}
         for m in self.paths(Status.TEXT_MODEL):
             fitting = [p for p in self.pairs_of_model(m) if p.ok]
             if fitting:
                 out[m] = fitting[0]
         return out
 
-    def models_without_projector(self) -> list[Path]:
+    def models_without_projector(self) -> list[FilePath]:
         """Text models no projector in reach fits (text-only models included)."""
         chosen = self.chosen()
         return [m for m in self.paths(Status.TEXT_MODEL) if m not in chosen]
 
-    def projectors_without_model(self) -> list[Path]:
+    def projectors_without_model(self) -> list[FilePath]:
         """Projectors that fit no text model in reach (including those with none in reach)."""
         return [p for p in self.paths(Status.PROJECTOR) if not any(c.ok for c in self.pairs_of_projector(p))]
 
@@ -216,33 +217,38 @@ class ScanResult:
 # ------------------------------------------------------------------------------------------------
 
 
-def is_gguf_name(path: Path) -> bool:
+def is_gguf_name(path: FilePath) -> bool:
     """A file the scan looks at: ``*.gguf`` (any case), or an Ollama blob ``sha256-<hex>``."""
     return path.name.lower().endswith(".gguf") or bool(_BLOB.match(path.name))
 
 
-def is_excluded_name(path: Path) -> bool:
+def is_excluded_name(path: FilePath) -> bool:
     """imatrix and MTP (multi-token-prediction draft) files are never paired (as in common/download.cpp@0c1e570)."""
     name = path.name.lower()
     return "imatrix" in name or bool(_MTP.search(name))
 
 
-def discover(paths: Iterable[PathLike], *, recursive: bool = False) -> list[Path]:
+def discover(paths: Iterable[PathLike], *, recursive: bool = False) -> list[FilePath]:
     """The files to scan, deduplicated, in a stable order.
 
     A directory contributes its GGUF files (and with ``recursive`` those of every non-hidden
     subfolder); a file contributes itself and the GGUF files beside it (its folder-mates), which is
     what a pre-commit hook that receives single files needs. Raises ``MMCheckError`` for a path
-    that does not exist.
+    that does not exist. A remote path (``hf://ORG/REPO[@REV][/FOLDER]``) lists the repository's
+    GGUF files; a remote file brings its folder-mates when its folder can be listed.
     """
-    seen: dict[str, Path] = {}
+    seen: dict[str, FilePath] = {}
 
-    def add(p: Path) -> None:
-        key = os.path.realpath(p)
+    def add(p: FilePath) -> None:
+        key = p.url if isinstance(p, RemotePath) else os.path.realpath(p)
         if key not in seen:
             seen[key] = p
 
     for raw in paths:
+        if is_remote(raw):
+            for f in _remote_files(RemotePath(str(raw)), recursive):
+                add(f)
+            continue
         p = Path(raw)
         if p.is_dir():
             for f in _dir_files(p, recursive):
@@ -254,6 +260,17 @@ def discover(paths: Iterable[PathLike], *, recursive: bool = False) -> list[Path
         else:
             raise MMCheckError(f"{p}: no such file or directory")
     return list(seen.values())
+
+
+def _remote_files(p: RemotePath, recursive: bool) -> list[FilePath]:
+    """A remote folder's GGUF files, or a remote file and (when listable) its folder-mates."""
+    from mmcheck.remote import list_gguf
+
+    if not p.name.lower().endswith(".gguf"):
+        return list(list_gguf(p, recursive=recursive))
+    if not p.url.startswith("hf://"):
+        return [p]
+    return [p, *list_gguf(p.parent, recursive=False)]
 
 
 def _dir_files(d: Path, recursive: bool) -> list[Path]:
@@ -279,10 +296,12 @@ def _has_gguf_magic(path: Path) -> bool:
         return False
 
 
-def read_file(path: Path, db: CompatDB) -> ScannedFile:
+def read_file(path: FilePath, db: CompatDB) -> ScannedFile:
     """Read and classify one file; never raises."""
     if is_excluded_name(path):
         return ScannedFile(path, Status.EXCLUDED)
+    if isinstance(path, RemotePath):
+        return _read_remote_file(path, db)
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
@@ -296,6 +315,24 @@ def read_file(path: Path, db: CompatDB) -> ScannedFile:
         return ScannedFile(path, Status.UNREADABLE, error=str(e))
     except Exception as e:  # a reader bug must not end a scan of a thousand files
         return ScannedFile(path, Status.UNREADABLE, error=f"internal error reading the file: {type(e).__name__}: {e}")
+    return _classified(path, info)
+
+
+def _read_remote_file(path: RemotePath, db: CompatDB) -> ScannedFile:
+    """A remote file: content problems become notes as for local files; fetch failures (access,
+    network, server faults) end the scan (``RemoteError``), since they say nothing about the file."""
+    try:
+        info = inspect_file(path, db)
+    except RemoteError:
+        raise
+    except LFSPointerError:
+        return ScannedFile(path, Status.LFS_POINTER, error="Git LFS pointer, not the model")
+    except GGUFError as e:
+        return ScannedFile(path, Status.UNREADABLE, error=str(e))
+    return _classified(path, info)
+
+
+def _classified(path: FilePath, info: FileInfo) -> ScannedFile:
     split = info.header.split
     if split is not None and split.index > 0:
         return ScannedFile(path, Status.SHARD, info)
@@ -306,7 +343,7 @@ def read_file(path: Path, db: CompatDB) -> ScannedFile:
     return ScannedFile(path, Status.OTHER, info)
 
 
-def read_files(paths: Sequence[Path], db: CompatDB, *, jobs: int | None = None,
+def read_files(paths: Sequence[FilePath], db: CompatDB, *, jobs: int | None = None,
                progress: Progress | None = None) -> list[ScannedFile]:  # fmt: skip
     """Read every file's header in a thread pool; results in the order of ``paths``."""
     # Parsing is CPU-bound under the GIL: threads pay off when reads wait on the disk (cold cache,
@@ -396,8 +433,8 @@ def check_candidates(files: Sequence[ScannedFile], candidates: Sequence[Candidat
     return pairs
 
 
-def _check(c: Candidate, by_path: dict[Path, ScannedFile], bits: dict[Path, int], db: CompatDB, rules: list[Rule],
-           options: Options, *, smoke: bool) -> PairCheck:  # fmt: skip
+def _check(c: Candidate, by_path: dict[FilePath, ScannedFile], bits: dict[FilePath, int], db: CompatDB,
+           rules: list[Rule], options: Options, *, smoke: bool) -> PairCheck:  # fmt: skip
     m, p = by_path[c.model].info, by_path[c.mmproj].info
     assert m is not None and p is not None
     report = evaluate(m, p, db, rules, options, smoke=smoke, strict=False)
@@ -405,19 +442,19 @@ def _check(c: Candidate, by_path: dict[Path, ScannedFile], bits: dict[Path, int]
     return PairCheck(report, c.model, c.mmproj, c.distance, name_affinity(c.model, c.mmproj), gap)
 
 
-def _finding(code: str, message: str, hint: str, path: Path) -> Finding:
+def _finding(code: str, message: str, hint: str, path: FilePath) -> Finding:
     from mmcheck.render.formats import rule_table
 
     r = rule_table()[code]
     return Finding(r.code, r.name, r.severity, message, hint, r.evidence, str(path))
 
 
-def finding_note(code: str, message: str, hint: str, path: Path, error: str | None = None) -> Report:
+def finding_note(code: str, message: str, hint: str, path: FilePath, error: str | None = None) -> Report:
     """A scanner note: a one-finding report about one file (rule ``code`` from the registry)."""
     return _note(_finding(code, message, hint, path), path, error)
 
 
-def _note(finding: Finding, path: Path, error: str | None = None) -> Report:
+def _note(finding: Finding, path: FilePath, error: str | None = None) -> Report:
     from mmcheck.verdict import decide
 
     return Report(decide([finding]), [finding], str(path), None, error=error,
@@ -457,7 +494,7 @@ def _notes(result: ScanResult) -> list[Report]:
 
 def _ambiguity_notes(result: ScanResult) -> list[Report]:
     """One MM094 note per group of text models that several equally good projectors fit."""
-    groups: dict[tuple[Path, tuple[Path, ...]], list[Path]] = {}
+    groups: dict[tuple[FilePath, tuple[FilePath, ...]], list[FilePath]] = {}
     for model in result.paths(Status.TEXT_MODEL):
         ranked = [c for c in result.pairs_of_model(model) if c.ok]
         if len(ranked) < 2:
@@ -498,12 +535,12 @@ def suggest(
     Raises ``GGUFError`` when MODEL itself is unreadable.
     """
     database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
-    target = Path(model)
+    target: FilePath = RemotePath(str(model)) if is_remote(model) else Path(model)
     info = inspect_file(target, database)
     want = Status.TEXT_MODEL if info.kind == FileKind.PROJECTOR else Status.PROJECTOR
-    roots = list(dirs) or [target.parent]
-    found = read_files([p for p in discover(roots, recursive=recursive) if os.path.realpath(p) !=
-                        os.path.realpath(target)], database, jobs=jobs)  # fmt: skip
+    roots: list[PathLike] = list(dirs) or [target.parent]
+    found = read_files([p for p in discover(roots, recursive=recursive) if _key(p) != _key(target)],
+                       database, jobs=jobs)  # fmt: skip
     rules = resolve()
     checks = []
     for f in found:
@@ -519,7 +556,17 @@ def suggest(
     return ranked if include_all else [r for r in ranked if r.ok]
 
 
-def _distance(a: Path, b: Path) -> int:
+def _key(p: FilePath) -> str:
+    return p.url if isinstance(p, RemotePath) else os.path.realpath(p)
+
+
+def _distance(a: FilePath, b: FilePath) -> int:
+    if isinstance(a, RemotePath) or isinstance(b, RemotePath):
+        if type(a) is not type(b):
+            return 1 << 20  # a local model and remote projectors (or the reverse): no folder relation
+        sa, sb = str(a).split("/"), str(b).split("/")
+        shared = next((i for i, (x, y) in enumerate(zip(sa, sb, strict=False)) if x != y), min(len(sa), len(sb)))
+        return len(sa) - shared + len(sb) - shared
     ra, rb = Path(os.path.realpath(a)), Path(os.path.realpath(b))
     if ra == rb:
         return 0

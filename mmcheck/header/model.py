@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from mmcheck.header.arrays import GGUFArray
+from mmcheck.header.source import FilePath
 from mmcheck.header.types import INTEGER_TYPES, ValueType, ggml_type_name
 
 
@@ -58,9 +58,12 @@ class GGUFHeader:
     """Everything in a GGUF file before its tensor data.
 
     ``metadata`` maps each key to a Python scalar (int, float, bool, str) or a lazy ``GGUFArray``.
+    ``path`` is a ``Path``, or a ``RemotePath`` for a remote file, whose ``source`` (a
+    ``mmcheck.remote.source.RemoteSource``) then reads tensor data by range and counts the
+    requests and bytes it costs; ``source`` is None for local files.
     """
 
-    path: Path
+    path: FilePath
     version: int
     byte_order: str  # "little" | "big"
     metadata: dict[str, Any]
@@ -75,6 +78,7 @@ class GGUFHeader:
     data_status: DataStatus
     split: SplitInfo | None = None
     warnings: tuple[str, ...] = field(default=())
+    source: Any = field(default=None, repr=False, compare=False)
 
     # -- typed access -------------------------------------------------------------------------
 

@@ -4,8 +4,14 @@ It reads magic, version, the key/value section and the tensor infos, and never t
 data. Fixed-width arrays are skipped with one multiplication, string arrays are walked by their
 length prefixes without decoding (see ``arrays.py``). Every count and length a header claims is
 checked against the bytes actually present *before* anything is allocated for it, so a hostile
-header fails fast in bounded memory. The file is opened read-only and memory-mapped; at the end
+header fails fast in bounded memory. A local file is opened read-only and memory-mapped; at the end
 only the header bytes are kept (copied), and the file is closed.
+
+The parser works over a :class:`~mmcheck.header.source.ByteSource`. A remote source holds only the
+bytes fetched so far: when the parser needs bytes beyond them it raises :class:`NeedBytes` with the
+smallest end it can prove it needs, the source fetches up to there (in read-ahead chunks) and the
+parse starts again. Every bounds check compares against the bytes *available* first and, only when
+that fails, against the file size, so a local file (all bytes available) pays nothing for this.
 
 Rules mirror ggml's reader (``ggml/src/gguf.cpp``) where it refuses a file, so a file mmcheck
 accepts is one llama.cpp can parse; see docs/reader.md for the list.
@@ -13,18 +19,16 @@ accepts is one llama.cpp can parse; see docs/reader.md for the list.
 
 from __future__ import annotations
 
-import mmap
 import os
-import stat
 import struct
 import sys
-from pathlib import Path
 from typing import Any
 
 from mmcheck.errors import GGUFError
 from mmcheck.header.arrays import CHECKPOINT_EVERY, GGUFArray, HeaderBytes
 from mmcheck.header.model import DataStatus, GGUFHeader, SplitInfo, TensorInfo
 from mmcheck.header.sniff import describe_non_gguf
+from mmcheck.header.source import ByteSource, FilePath, LocalFile, RemotePath, is_remote
 from mmcheck.header.types import GGML_TYPES, SCALAR_FORMATS, ValueType
 
 GGUF_MAGIC = b"GGUF"
@@ -38,57 +42,64 @@ _MIN_TENSOR_INFO_BYTES = 8 + 1 + 4 + 4 + 8  # name length, 1-byte name, n_dims, 
 _MIN_ELEMENT_BYTES = {ValueType.STRING: 8, ValueType.ARRAY: 12}
 
 
-def read_header(path: str | os.PathLike[str]) -> GGUFHeader:
+def read_header(path: str | os.PathLike[str] | RemotePath) -> GGUFHeader:
     """Read the header of a GGUF file: metadata, tensor infos, data offset and data status.
 
-    Raises ``GGUFError`` (with the byte offset and key where it applies) for anything that is not
-    a well-formed GGUF v2/v3 header. Never reads tensor data and never writes to the file.
+    ``path`` is a local file, or a remote one (``hf://ORG/REPO[@REV]/FILE``, ``https://...``) read
+    with HTTP range requests (see docs/remote.md). Raises ``GGUFError`` (with the byte offset and
+    key where it applies) for anything that is not a well-formed GGUF v2/v3 header, and its
+    subclass ``RemoteError`` when a remote file cannot be fetched. Never reads tensor data and
+    never writes to the file.
     """
-    p = Path(path)
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise GGUFError("no such file") from None
-    except OSError as e:
-        raise GGUFError(f"cannot read: {e.strerror or e}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise GGUFError("is a directory, not a GGUF file")
-    if not stat.S_ISREG(st.st_mode):
-        raise GGUFError("not a regular file")
-    size = st.st_size
-    if size == 0:
-        raise GGUFError("empty file (0 bytes), not a GGUF file")
-    try:
-        with open(p, "rb") as f:
-            try:
-                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except (OSError, ValueError) as e:
-                raise GGUFError(f"cannot memory-map the file: {e}") from None
-            try:
-                return _parse(p, mm, size)
-            finally:
-                mm.close()
-    except PermissionError:
-        raise GGUFError("permission denied") from None
-    except IsADirectoryError:
-        raise GGUFError("is a directory, not a GGUF file") from None
+    if is_remote(path):
+        from mmcheck.remote import read_remote_header  # the network stack loads only for remote paths
+
+        return read_remote_header(path if isinstance(path, RemotePath) else str(path))
+    with LocalFile(path) as source:
+        return parse_source(source)
+
+
+class NeedBytes(Exception):
+    """The parse needs the file's bytes up to ``end``, beyond those the source holds (remote only)."""
+
+    def __init__(self, end: int) -> None:
+        super().__init__(end)
+        self.end = end
+
+
+def parse_source(source: ByteSource) -> GGUFHeader:
+    """Parse the header held by ``source``, asking a remote source for more bytes as needed."""
+    while True:
+        data, avail = source.view()
+        try:
+            header = _parse(source.path, data, avail, source.size)
+        except NeedBytes as e:
+            if avail >= source.size:  # pragma: no cover - every check compares with the size first
+                raise AssertionError(f"{source.path}: parser asked for byte {e.end} of {source.size}") from None
+            source.extend(min(e.end, source.size))
+            continue
+        source.finish(header.header_size)
+        return header
 
 
 class _Cursor:
     """Reads primitive values from the buffer, checking bounds and naming what it reads."""
 
-    __slots__ = ("buf", "data", "key", "order", "pos", "size")
+    __slots__ = ("avail", "buf", "data", "key", "order", "pos", "size")
 
-    def __init__(self, buf: HeaderBytes, size: int, order: str) -> None:
+    def __init__(self, buf: HeaderBytes, avail: int, size: int, order: str) -> None:
         self.buf = buf
         self.data = buf.data
         self.pos = 0
+        self.avail = avail  # bytes of the file held in ``data`` (== size for a local file)
         self.size = size
         self.order = order
         self.key: str | None = None
 
     def need(self, n: int, what: str) -> None:
-        if self.pos + n > self.size:
+        if self.pos + n > self.avail:
+            if self.pos + n <= self.size:
+                raise NeedBytes(self.pos + n)
             raise GGUFError(
                 f"file ends at byte {self.size} while reading {what} ({n} bytes needed)",
                 offset=self.pos,
@@ -110,7 +121,9 @@ class _Cursor:
     def string(self, what: str) -> str:
         start = self.pos
         n = self.u64(f"the length of {what}")
-        if n > self.size - self.pos:
+        if n > self.avail - self.pos:
+            if n <= self.size - self.pos:
+                raise NeedBytes(self.pos + n)
             raise GGUFError(
                 f"{what} claims {n} bytes but only {self.size - self.pos} remain in the file",
                 offset=start,
@@ -124,7 +137,8 @@ class _Cursor:
             raise GGUFError(f"{what} is not valid UTF-8 ({e.reason})", offset=start, key=self.key) from None
 
 
-def _parse(path: Path, mm: mmap.mmap, size: int) -> GGUFHeader:
+def _parse(path: FilePath, mm: Any, avail: int, size: int) -> GGUFHeader:
+    """Parse the header from ``mm``, which holds the first ``avail`` of the file's ``size`` bytes."""
     magic = bytes(mm[:4])
     if magic != GGUF_MAGIC:
         raise GGUFError(describe_non_gguf(bytes(mm[:512]), size), offset=0)
@@ -145,7 +159,7 @@ def _parse(path: Path, mm: mmap.mmap, size: int) -> GGUFHeader:
         raise GGUFError(f"GGUF version {version} is newer than mmcheck supports (2 and 3)", offset=4)
 
     buf = HeaderBytes(mm)
-    cur = _Cursor(buf, size, order)
+    cur = _Cursor(buf, avail, size, order)
     cur.pos = 8
     n_tensors = cur.u64("the tensor count")
     n_kv = cur.u64("the key/value count")
@@ -292,7 +306,7 @@ def _read_value(cur: _Cursor, vtype: ValueType, warnings: list[str]) -> Any:
     if vtype == ValueType.STRING:
         return cur.string("a string value")
     if vtype == ValueType.ARRAY:
-        array, cur.pos = parse_array_at(cur.buf, cur.pos, cur.order, cur.key or "", cur.size)
+        array, cur.pos = parse_array_at(cur.buf, cur.pos, cur.order, cur.key or "", cur.size, cur.avail)
         if array.element_type == ValueType.ARRAY:
             warnings.append(f"{cur.key}: nested array (allowed by the spec, refused by ggml)")
         return array
@@ -300,10 +314,19 @@ def _read_value(cur: _Cursor, vtype: ValueType, warnings: list[str]) -> Any:
     return cur.scalar(fmt, size, f"a {vtype.name} value")
 
 
-def parse_array_at(buf: HeaderBytes, pos: int, order: str, key: str, size: int) -> tuple[GGUFArray, int]:
-    """Parse the array whose type field starts at ``pos``; return it and the offset after it."""
+def parse_array_at(
+    buf: HeaderBytes, pos: int, order: str, key: str, size: int, avail: int | None = None
+) -> tuple[GGUFArray, int]:
+    """Parse the array whose type field starts at ``pos``; return it and the offset after it.
+
+    ``size`` is the file size and ``avail`` how many of its bytes ``buf`` holds (default: all).
+    """
     data = buf.data
-    if pos + 12 > size:
+    if avail is None:
+        avail = size
+    if pos + 12 > avail:
+        if pos + 12 <= size:
+            raise NeedBytes(pos + 12)
         raise GGUFError(f"file ends at byte {size} inside an array header", offset=pos, key=key)
     raw_type, count = struct.unpack_from(order + "IQ", data, pos)
     etype = _value_type(raw_type, pos, key)
@@ -318,32 +341,41 @@ def parse_array_at(buf: HeaderBytes, pos: int, order: str, key: str, size: int) 
             key=key,
         )
     if etype == ValueType.STRING:
-        end, checkpoints = _walk_strings(data, start, count, size, order, key)
+        end, checkpoints = _walk_strings(data, start, count, size, order, key, avail)
         return GGUFArray(etype, count, start, end, buf, order, key, checkpoints), end
     if etype == ValueType.ARRAY:
         end = start
         for _ in range(count):
-            _, end = parse_array_at(buf, end, order, key, size)
+            _, end = parse_array_at(buf, end, order, key, size, avail)
         return GGUFArray(etype, count, start, end, buf, order, key), end
     end = start + count * SCALAR_FORMATS[etype][1]
+    if end > avail:  # the elements are decoded lazily, from bytes that must be held
+        raise NeedBytes(end)
     return GGUFArray(etype, count, start, end, buf, order, key), end
 
 
-def _walk_strings(data: Any, start: int, count: int, size: int, order: str, key: str) -> tuple[int, list[int]]:
+def _walk_strings(
+    data: Any, start: int, count: int, size: int, order: str, key: str, avail: int | None = None
+) -> tuple[int, list[int]]:
     """Skip ``count`` strings; return the end offset and checkpoints. The hot loop of the reader.
 
     On little-endian files the length prefixes are read through eight ``memoryview.cast("Q")``
     views, one per byte alignment, which is faster than ``struct.unpack_from`` per element.
+    When ``data`` holds only the first ``avail`` bytes of the file and the walk runs past them,
+    raises ``NeedBytes`` with a lower bound of the array's end.
     """
+    if avail is None:
+        avail = size
     checkpoints: list[int] = []
     pos = start
     remaining = count
     views: list[memoryview] = []
+    failed = False
     try:
         if order == "<" and sys.byteorder == "little":
             base = memoryview(data)
             views = [base]
-            views += [base[k : k + (size - k) // 8 * 8].cast("Q") for k in range(8)]
+            views += [base[k : k + (avail - k) // 8 * 8].cast("Q") for k in range(8)]
             lengths = tuple(views[1:])
             while remaining:
                 checkpoints.append(pos)
@@ -359,14 +391,49 @@ def _walk_strings(data: Any, start: int, count: int, size: int, order: str, key:
                 for _ in range(chunk):
                     pos += 8 + unpack(data, pos)[0]
                 remaining -= chunk
-    except (struct.error, OverflowError, IndexError):  # a length prefix pointed past the end
-        pos = size + 1
+    except (struct.error, OverflowError, IndexError):  # a length prefix pointed past the held bytes
+        failed = True
     finally:
         for v in reversed(views):
             v.release()  # an exported view would keep the memory map from closing
-    if pos > size:
+    if failed or pos > avail:
+        if avail < size:
+            _need_more_strings(data, start, count, size, order, key, avail, checkpoints)
         _locate_bad_string(data, start, count, size, order, key)
     return pos, checkpoints
+
+
+def _need_more_strings(
+    data: Any, start: int, count: int, size: int, order: str, key: str, avail: int, checkpoints: list[int]
+) -> None:
+    """The walk ran past the held bytes of a partly fetched file: raise ``NeedBytes`` with a lower
+    bound of the array's end, or the ``GGUFError`` the whole file would give."""
+    # walk again from the last checkpoint to find the first element that is not fully held
+    pos = checkpoints[-1] if checkpoints else start
+    i = (len(checkpoints) - 1) * CHECKPOINT_EVERY if checkpoints else 0
+    unpack = struct.Struct(order + "Q").unpack_from
+    while i < count and pos + 8 <= avail:
+        n = unpack(data, pos)[0]
+        if pos + 8 + n > avail:
+            break
+        pos += 8 + n
+        i += 1
+    if i >= count:  # pragma: no cover - every element is held: nothing to fetch
+        return
+    # element i starts at pos and is not fully held; every element after it takes at least 8 bytes.
+    # Errors are the ones the whole-file walk gives for element i; a rest of the array too long
+    # for the file is fetched up to the file's end, so that the walk names the element itself.
+    rest = 8 * (count - i - 1)
+    if pos + 8 > avail:
+        if pos + 8 > size:
+            raise GGUFError(f"file ends inside the length of string element {i}", offset=pos, key=key)
+        raise NeedBytes(min(size, pos + 8 + rest))
+    n = unpack(data, pos)[0]
+    if pos + 8 + n > size:
+        raise GGUFError(
+            f"string element {i} claims {n} bytes but only {size - pos - 8} remain in the file", offset=pos, key=key
+        )
+    raise NeedBytes(min(size, pos + 8 + n + rest))
 
 
 def _locate_bad_string(data: Any, start: int, count: int, size: int, order: str, key: str) -> None:
@@ -399,4 +466,4 @@ def _split_info(metadata: dict[str, Any]) -> SplitInfo | None:
     )
 
 
-__all__ = ["parse_array_at", "read_header"]
+__all__ = ["NeedBytes", "parse_array_at", "parse_source", "read_header"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from mmcheck.header.source import is_remote
 from mmcheck.rules.base import Rule, Severity
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ def repo_root(start: Path | None = None) -> Path:
 
 
 def relative_path(path: str | os.PathLike[str], root: Path) -> str | None:
-    """``path`` relative to ``root`` with ``/`` separators, or None when it is outside ``root``."""
+    """``path`` relative to ``root`` with ``/`` separators, or None when it is outside ``root``
+    (or remote: ``hf://`` and ``https://`` paths are shown as given)."""
+    if is_remote(path):
+        return None
     p = Path(os.path.abspath(path))
     try:
         return p.relative_to(root).as_posix()
@@ -83,6 +87,8 @@ def uri(path: str | os.PathLike[str], root: Path) -> str:
     rel = relative_path(path, root)
     if rel is not None:
         return quote(rel, safe="/")
+    if is_remote(path):
+        return str(path)
     return Path(os.path.abspath(path)).as_uri()
 
 

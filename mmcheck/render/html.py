@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path
 
 if TYPE_CHECKING:
@@ -141,15 +142,14 @@ def _json_for_script(doc: Any) -> str:
 def render_html(result: ScanResult, *, root: Path | None = None, title: str = "mmcheck scan") -> str:
     """The scan as one self-contained HTML page."""
     root = root or Path.cwd()
-    labels: dict[Path, str] = getattr(result, "labels", {}) or {}
+    labels: dict[FilePath, str] = getattr(result, "labels", {}) or {}
 
-    def name(p: Path | str) -> str:
-        path = Path(p)
-        return labels[path] if path in labels else display_path(path, root)
+    def name(p: FilePath) -> str:
+        return labels[p] if p in labels else display_path(p, root)
 
     models = sorted({c.model for c in result.pairs}, key=lambda p: name(p).lower())
     projs = sorted({c.mmproj for c in result.pairs}, key=lambda p: name(p).lower())
-    by_pair: dict[tuple[Path, Path], PairCheck] = {(c.model, c.mmproj): c for c in result.pairs}
+    by_pair: dict[tuple[FilePath, FilePath], PairCheck] = {(c.model, c.mmproj): c for c in result.pairs}
     chosen = {(m, c.mmproj) for m, c in result.chosen().items()}
     cells: list[dict[str, Any]] = []
     body: list[str] = []
@@ -181,9 +181,9 @@ def render_html(result: ScanResult, *, root: Path | None = None, title: str = "m
             + "".join(tds)
             + "</tr>"
         )
-    parts: dict[Path, tuple[str, str]] = getattr(result, "label_parts", {}) or {}
+    parts: dict[FilePath, tuple[str, str]] = getattr(result, "label_parts", {}) or {}
 
-    def col(p: Path) -> str:
+    def col(p: FilePath) -> str:
         entry, file = parts.get(p, (display_path(p.parent, root) + "/", p.name))
         return f'<span class="ce">{_e(entry)}</span><span class="cf">{_e(file)}</span>'
 

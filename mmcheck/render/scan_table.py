@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path, full_message
 from mmcheck.rules.base import Severity
 
@@ -27,7 +28,7 @@ def _reason(report: Report) -> str:
     return ""
 
 
-def _near(path: Path, anchor: Path, root: Path) -> str:
+def _near(path: FilePath, anchor: FilePath, root: Path) -> str:
     return path.name if path.parent == anchor.parent else display_path(path, root)
 
 
@@ -77,7 +78,7 @@ def render_scan(result: ScanResult, *, root: Path | None = None) -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def render_suggestions(target: Path, reports: Sequence[Report], *, root: Path | None = None) -> str:
+def render_suggestions(target: FilePath, reports: Sequence[Report], *, root: Path | None = None) -> str:
     """``suggest`` as text: the candidates, best first, with their evidence."""
     root = root or Path.cwd()
     if not reports:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path, full_message
 from mmcheck.render.scan_table import MARK, _reason
 
@@ -87,12 +88,12 @@ def render_store_scan(result: StoreScanResult, *, root: Path | None = None) -> s
     return "\n".join(lines).rstrip("\n")
 
 
-def _name(result: StoreScanResult, path: str | Path, root: Path) -> str:
-    p = Path(path)
-    return result.labels[p] if p in result.labels else display_path(p, root)
+def _name(result: StoreScanResult, path: FilePath | str, root: Path) -> str:
+    key = Path(path) if isinstance(path, str) else path
+    return result.labels[key] if key in result.labels else display_path(key, root)
 
 
-def _in_entry(result: StoreScanResult, entry: Entry, path: Path) -> str:
+def _in_entry(result: StoreScanResult, entry: Entry, path: FilePath) -> str:
     """A file as its entry names it (``model``, ``mmproj-F16.gguf``), else with its entry's name."""
     for f in entry.files:
         if f.path == path:

@@ -35,13 +35,15 @@ def run_smoke(
     seed: int = 0,
     embd_sample: int = EMBD_SAMPLE,
 ) -> SmokeResult:
-    """Run the smoke test of ``mmproj`` against ``model``. Never raises.
+    """Run the smoke test of ``mmproj`` against ``model``. Never raises, except ``RemoteError``
+    when a remote file cannot be fetched (a server without ``Range`` or offline mode skips).
 
     ``n_tokens`` rows of synthetic encoder features (times the merge factor) are projected;
     ``embd_sample`` token-embedding rows are compared with them (seeded by ``seed``).
     """
     import time
 
+    from mmcheck.errors import RemoteError
     from mmcheck.smoke.model import skipped
 
     t0 = time.perf_counter()
@@ -49,6 +51,8 @@ def run_smoke(
         from mmcheck.smoke.runner import run
 
         return run(model, mmproj, n_tokens=n_tokens, seed=seed, embd_sample=embd_sample)
-    except Exception as exc:  # the contract is "never raise"
+    except RemoteError:
+        raise  # a remote file failed mid-read (HTTP error, changed file...): an error, not a skip
+    except Exception as exc:  # the contract is "never raise" (for the files themselves)
         ms = (time.perf_counter() - t0) * 1000.0
         return skipped(f"unexpected error: {type(exc).__name__}: {exc}", {"total": ms})

@@ -1,14 +1,17 @@
 """Read single tensors (or some rows of one) from a GGUF file and dequantize them to float32.
 
 Only the bytes of the requested tensor are touched (``numpy.memmap`` of its byte range), never
-the whole file. ``gguf.quants.dequantize`` does the decoding, so every ggml type gguf-py supports
-works; any other type raises :class:`UnsupportedTensor` naming it.
+the whole file. For a remote file (``header.source`` set) they are fetched by HTTP range: one
+request per tensor, and the sampled rows of ``token_embd`` as scattered spans that the source
+coalesces (see ``mmcheck.remote.source``). ``gguf.quants.dequantize`` does the decoding, so
+every ggml type gguf-py supports works; any other type raises :class:`UnsupportedTensor` naming it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +70,10 @@ class TensorReader:
             raise SmokeSkip(f"{self.header.path.name}: tensor {info.name} extends past the end of the file")
         if info.nbytes == 0:
             return np.zeros(0, dtype=np.uint8)
+        source = self.header.source
+        if source is not None:
+            data = _remote(source.read, start, start + info.nbytes)
+            return np.frombuffer(bytearray(data), dtype=np.uint8)
         return np.memmap(self.header.path, dtype=np.uint8, mode="r", offset=start, shape=(info.nbytes,))
 
     def _decode(self, raw: npt.NDArray[np.uint8], qtype: GGMLQuantizationType, name: str) -> F32Array:
@@ -111,7 +118,27 @@ class TensorReader:
         block, type_size = GGML_QUANT_SIZES[qtype]
         row_bytes = n_cols // block * type_size
         t0 = time.perf_counter()
-        raw = self._raw(info).reshape(n_rows, row_bytes)
-        picked = np.ascontiguousarray(raw[np.sort(rows)])
+        source = self.header.source
+        if source is not None:
+            base = self.header.data_offset + info.offset
+            if base + info.nbytes > self.header.file_size:
+                raise SmokeSkip(f"{self.header.path.name}: tensor {info.name} extends past the end of the file")
+            spans = [(base + int(r) * row_bytes, base + (int(r) + 1) * row_bytes) for r in np.sort(rows)]
+            blob = bytearray(b"".join(_remote(source.read_spans, spans)))
+            picked = np.frombuffer(blob, dtype=np.uint8).reshape(len(rows), row_bytes)
+        else:
+            raw = self._raw(info).reshape(n_rows, row_bytes)
+            picked = np.ascontiguousarray(raw[np.sort(rows)])
         self.read_ms += (time.perf_counter() - t0) * 1000.0
         return self._decode(picked, qtype, name).reshape(len(rows), n_cols)
+
+
+def _remote(fn: Any, *args: Any) -> Any:
+    """Call a remote source; a server without ``Range`` or offline mode skips the smoke test
+    (other remote faults propagate: they are errors, exit 2)."""
+    from mmcheck.remote.source import DataUnavailable, RangeNotSupported
+
+    try:
+        return fn(*args)
+    except (RangeNotSupported, DataUnavailable) as e:
+        raise SmokeSkip(f"{e.url}: {e.message}; tensor data cannot be read") from None

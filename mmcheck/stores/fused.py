@@ -9,8 +9,9 @@ layer. Upstream llama.cpp does not load the vision part of such a file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mmcheck.header.source import FilePath
 
 if TYPE_CHECKING:
     from mmcheck.pair import Report
@@ -34,7 +35,7 @@ def is_fused(header: object) -> bool:
 
 
 def fused_vision_notes(
-    result: ScanResult, label: Callable[[Path], str] | None = None, only: set[Path] | None = None
+    result: ScanResult, label: Callable[[FilePath], str] | None = None, only: set[FilePath] | None = None
 ) -> list[Report]:
     """One MM099 note per text model that is a single-file vision model."""
     from mmcheck.scan import Status, finding_note

@@ -12,10 +12,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mmcheck.db import CompatDB, load_db
 from mmcheck.errors import MMCheckError
+from mmcheck.header.source import FilePath, RemotePath
 from mmcheck.pairing import Candidate, candidate_pairs
 from mmcheck.rules import Options, resolve
 from mmcheck.scan import (
@@ -54,7 +55,7 @@ class Plan:
     """What a scan reads: stores, plain folders/files, and what it says about what it looked for."""
 
     targets: list[Target] = field(default_factory=list)
-    plain: list[Path] = field(default_factory=list)
+    plain: list[FilePath] = field(default_factory=list)  # folders, files and remote paths (hf://, URLs)
     messages: list[str] = field(default_factory=list)
 
 
@@ -87,6 +88,9 @@ def plan_scan(
             plan.messages.append(f"No {what} found (looked in: {where}).")
         return plan
     for raw in paths:
+        if isinstance(raw, RemotePath):
+            plan.plain.append(raw)  # a remote repository or file: a plain scan, never a store
+            continue
         p = Path(raw)
         if not p.exists() and not p.is_symlink():
             raise MMCheckError(f"{p}: no such file or directory")
@@ -119,12 +123,12 @@ class StoreScanResult(ScanResult):
     every store file (``llava:13b [projector]``) and which pairs belong to which entry."""
 
     stores: list[StoreScan] = field(default_factory=list)
-    labels: dict[Path, str] = field(default_factory=dict)
+    labels: dict[FilePath, str] = field(default_factory=dict)
     label_parts: dict[Path, tuple[str, str]] = field(default_factory=dict)  # (entry, file) for narrow columns
-    entry_pairs: dict[tuple[str, str], list[tuple[Path, Path]]] = field(default_factory=dict)
+    entry_pairs: dict[tuple[str, str], list[tuple[FilePath, FilePath]]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
-    def label(self, path: Path | str) -> str:
+    def label(self, path: FilePath | str) -> str:
         """How to name a file: its store label, else its path."""
         return self.labels.get(Path(path), str(path))
 
@@ -134,12 +138,12 @@ class StoreScanResult(ScanResult):
         found = [p for p in self.pairs if (p.model, p.mmproj) in keys]
         return sorted(found, key=lambda p: (str(p.model), p.key_for_model()))
 
-    def status_of(self, path: Path) -> Status | None:
+    def status_of(self, path: FilePath) -> Status | None:
         """What the scan made of one file."""
         return self._status.get(path)
 
     @property
-    def _status(self) -> dict[Path, Status]:
+    def _status(self) -> dict[FilePath, Status]:
         return {f.path: f.status for f in self.files}
 
     def to_dict(self) -> dict[str, Any]:
@@ -223,12 +227,12 @@ def _scan(
     store_paths = list(dict.fromkeys(f.path for sc in scans for e in sc.entries for f in e.files))
     plain_paths = discover(plan.plain, recursive=recursive) if plan.plain else []
     known = {real(p) for p in store_paths}
-    plain_paths = [p for p in plain_paths if real(p) not in known]
+    plain_paths = [p for p in plain_paths if real(cast(Path, p)) not in known]
     files = read_files(store_paths + plain_paths, database, jobs=jobs, progress=progress)
     status = {f.path: f for f in files}
 
-    candidates: dict[tuple[Path, Path], int] = {}
-    entry_pairs: dict[tuple[str, str], list[tuple[Path, Path]]] = {}
+    candidates: dict[tuple[FilePath, FilePath], int] = {}
+    entry_pairs: dict[tuple[str, str], list[tuple[FilePath, FilePath]]] = {}
     for sc in scans:
         for key, found in _store_candidates(sc, status).items():
             entry_pairs[key] = [(m, p) for m, p, _ in found]
@@ -259,12 +263,12 @@ def _about(note: Any, paths: set[Path]) -> bool:
 
 
 def _store_candidates(
-    sc: StoreScan, status: dict[Path, ScannedFile]
-) -> dict[tuple[str, str], list[tuple[Path, Path, int]]]:
+    sc: StoreScan, status: dict[FilePath, ScannedFile]
+) -> dict[tuple[str, str], list[tuple[FilePath, FilePath, int]]]:
     """(store, entry name) -> [(model, projector, distance)]: declared pairs first, then content."""
-    out: dict[tuple[str, str], list[tuple[Path, Path, int]]] = {}
+    out: dict[tuple[str, str], list[tuple[FilePath, FilePath, int]]] = {}
 
-    def files_of(e: Entry, kind: Status) -> list[Path]:
+    def files_of(e: Entry, kind: Status) -> list[FilePath]:
         return [f.path for f in e.files if f.path in status and status[f.path].status == kind]
 
     all_models = list(dict.fromkeys(m for e in sc.entries for m in files_of(e, Status.TEXT_MODEL)))
@@ -273,7 +277,7 @@ def _store_candidates(
     )
     for e in sc.entries:
         models, projs = files_of(e, Status.TEXT_MODEL), files_of(e, Status.PROJECTOR)
-        pairs: list[tuple[Path, Path, int]] = []
+        pairs: list[tuple[FilePath, FilePath, int]] = []
         if e.pairing == "declared":
             pairs = [(m, p, 0) for m in models for p in projs]
         elif e.pairing == "folder":
