@@ -15,7 +15,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE = REPO_ROOT / ".cache" / "real"
 
 SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"

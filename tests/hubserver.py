@@ -23,7 +23,7 @@ off by one), ``html`` (the CDN answers an HTML error page), ``etag_change_after`
 changes after N data responses), ``page_size`` (tree entries per page). ``count`` -1 is "always";
 ``after`` N lets the first N matching requests through.
 
-Run: ``python -m mmcheck.testing.hubserver --root DIR`` prints one JSON line
+Run: ``python -m tests.hubserver --root DIR`` prints one JSON line
 ``{"endpoint": "http://127.0.0.1:PORT", "cdn": "..."}`` when ready, then serves until killed.
 """
 
@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-_LFS_PREFIX = b"version https://git-lfs"
+from mmcheck.header.sniff import LFS_PREFIX, is_lfs_pointer
+
 GATED_MESSAGE = (
     "Access to model {repo} is restricted. You must have access to it and be authenticated to access it. Please log in."
 )
@@ -111,7 +112,7 @@ class Hub:
         if not path.name.lower().endswith(".gguf"):
             return False
         with open(path, "rb") as fh:
-            return not fh.read(len(_LFS_PREFIX)).startswith(_LFS_PREFIX)
+            return not is_lfs_pointer(fh.read(len(LFS_PREFIX)))
 
     def entry(self, repo_dir: Path, path: Path) -> dict[str, Any]:
         sha256, blob = self.digests(path)
