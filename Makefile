@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo
 
-.PHONY: install browser demo test lint bench docs clean
+.PHONY: install browser demo test lint bench docs fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,18 @@ bench: install
 
 docs: install
 	$(BIN)/python -m mmcheck.docsgen docs/rules.md
+
+# Coverage-guided fuzzing (docs/fuzzing.md): atheris is installed on first use; each harness runs
+# FUZZ_SECONDS (make fuzz FUZZ_SECONDS=3600). Corpus and crashes: .cache/fuzz/<harness>/.
+FUZZ_SECONDS ?= 60
+FUZZERS := fuzz_read_header fuzz_check_pair fuzz_config
+fuzz: install
+	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris
+	@failed=; for f in $(FUZZERS); do \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	  $(BIN)/python -m tests.fuzz.$$f -max_total_time=$(FUZZ_SECONDS) || failed="$$failed $$f"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed (see .cache/fuzz/*/artifacts/)"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

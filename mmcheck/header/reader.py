@@ -40,6 +40,11 @@ MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64 including the terminating NUL
 _MIN_KV_BYTES = 8 + 1 + 4 + 1  # key length, a 1-byte key, value type, a 1-byte value
 _MIN_TENSOR_INFO_BYTES = 8 + 1 + 4 + 4 + 8  # name length, 1-byte name, n_dims, type, offset
 _MIN_ELEMENT_BYTES = {ValueType.STRING: 8, ValueType.ARRAY: 12}
+#: Deepest array nesting accepted (a key's array is level 1). ggml refuses nested arrays entirely
+#: (``case GGUF_TYPE_ARRAY:`` in gguf_init_from_reader, ggml/src/gguf.cpp:606 @0c1e570); the
+#: spec allows them, so mmcheck reads a few levels (with a warning) but refuses a deeper chain,
+#: which would otherwise exhaust Python's recursion limit (~1000 levels fit in 12 KB).
+MAX_ARRAY_NESTING = 64
 
 
 def read_header(path: str | os.PathLike[str] | RemotePath) -> GGUFHeader:
@@ -315,11 +320,13 @@ def _read_value(cur: _Cursor, vtype: ValueType, warnings: list[str]) -> Any:
 
 
 def parse_array_at(
-    buf: HeaderBytes, pos: int, order: str, key: str, size: int, avail: int | None = None
+    buf: HeaderBytes, pos: int, order: str, key: str, size: int, avail: int | None = None, depth: int = 1
 ) -> tuple[GGUFArray, int]:
     """Parse the array whose type field starts at ``pos``; return it and the offset after it.
 
     ``size`` is the file size and ``avail`` how many of its bytes ``buf`` holds (default: all).
+    ``depth`` is the nesting level of this array (1: a key's value); an array at level
+    ``MAX_ARRAY_NESTING`` whose elements are arrays is refused.
     """
     data = buf.data
     if avail is None:
@@ -344,9 +351,15 @@ def parse_array_at(
         end, checkpoints = _walk_strings(data, start, count, size, order, key, avail)
         return GGUFArray(etype, count, start, end, buf, order, key, checkpoints), end
     if etype == ValueType.ARRAY:
+        if depth >= MAX_ARRAY_NESTING:
+            raise GGUFError(
+                f"arrays nested more than {MAX_ARRAY_NESTING} levels deep (ggml refuses nested arrays entirely)",
+                offset=pos,
+                key=key,
+            )
         end = start
         for _ in range(count):
-            _, end = parse_array_at(buf, end, order, key, size, avail)
+            _, end = parse_array_at(buf, end, order, key, size, avail, depth + 1)
         return GGUFArray(etype, count, start, end, buf, order, key), end
     end = start + count * SCALAR_FORMATS[etype][1]
     if end > avail:  # the elements are decoded lazily, from bytes that must be held

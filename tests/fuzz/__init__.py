@@ -1,0 +1,1 @@
+"""Coverage-guided fuzz harnesses (atheris); not collected by pytest. See docs/fuzzing.md."""
