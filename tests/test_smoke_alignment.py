@@ -51,7 +51,7 @@ def test_findings_follow_the_evidence(experiment: list[Run]) -> None:
     for _, _, ra, rb in experiment:
         assert ra.status == "passed" and {f.code for f in ra.findings} == {"MM809"}
         (mm809,) = ra.findings
-        assert mm809.effect is None and mm809.severity == "info" and ra.alignment_evidence == "for"
+        assert not mm809.against and mm809.severity == "info" and ra.alignment_evidence == "for"
         assert {f.code for f in rb.findings} == {"MM805"} and rb.status == "failed"
         (mm805,) = rb.findings
         assert mm805.effect == "likely-garbage" and mm805.severity == "error" and rb.alignment_evidence == "against"
@@ -148,7 +148,8 @@ def test_baked_img_break_match_confirms_lineage(tmp_path: Path, embd_type: str) 
     r = _pixtral_pair(tmp_path, True, embd_type)
     assert r.lineage_evidence == "confirmed"  # type: ignore[attr-defined]
     (f,) = [f for f in r.findings if f.code == "MM807"]  # type: ignore[attr-defined]
-    assert f.effect is None and f.severity == "info"
+    # the registry's MM807: strong evidence for the pair (effect match), informational severity
+    assert f.effect == "match" and not f.against and f.severity == "info"
     assert r.baked[0]["verdict"] == "match" and r.baked[0]["cosine"] > 0.99  # type: ignore[attr-defined]
     assert r.status == "passed"  # type: ignore[attr-defined]
 

@@ -1,7 +1,7 @@
 """Calibration of the embedding-space evidence (MM805 / MM809) on the real embedding tables.
 
 Text models: the real SmolLM2-135M-Instruct (576) and Gemma-3-270M (640) files from PyPI
-(``mmcheck.testing.realfiles``). Projectors, generated into tmp dirs with ``mmcheck.testing``
+(``tests.realfiles``). Projectors, generated into tmp dirs with ``mmcheck.testing``
 builders and run by the real smoke test against the real file:
 
 - ``linear``: a ``gemma3``-type projector shaped like ``globalmm``'s (one 1152 × d matrix fitted by
@@ -33,7 +33,7 @@ from mmcheck.evidence import Direction
 from mmcheck.inspection import FileInfo
 from mmcheck.smoke import SmokeResult, run_smoke
 from mmcheck.smoke.model import ALIGNED_FROM, MISALIGNED_BELOW
-from mmcheck.testing import realfiles
+from tests import realfiles
 from tests.smoke_fixtures import (
     Regime,
     fitted_linear,
@@ -145,7 +145,7 @@ def test_projector_fitted_to_the_real_table_is_evidence_for(
     assert r.alignment is not None and r.alignment >= ALIGNED_FROM + 0.15, numbers(r)  # measured >= 0.80
     assert "MM809" in codes(r) and "MM805" not in codes(r)
     (f,) = [f for f in r.findings if f.code == "MM809"]
-    assert f.effect is None and f.severity == "info" and f.name == "embedding-space-aligned"
+    assert not f.against and f.severity == "info" and f.name == "embedding-space-aligned"
     assert r.alignment_evidence == "for" and r.summary.endswith("evidence for the pair")
 
 

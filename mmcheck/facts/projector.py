@@ -12,12 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mmcheck.db.model import MODALITIES
 from mmcheck.header import GGUFHeader
 
 if TYPE_CHECKING:  # the database is only passed in; importing it here would cost every inspect
     from mmcheck.db import CompatDB, ProjectorType
 
-MODALITIES = ("vision", "audio", "gen_audio")
 #: key prefix of each modality (``clip.vision.*``, ``clip.audio.*``, ``clip.gen.audio.*``)
 KEY_PREFIX = {"vision": "clip.vision", "audio": "clip.audio", "gen_audio": "clip.gen.audio"}
 _DEEPSTACK_RE = re.compile(r"^v\.deepstack\.(\d+)\.fc1\.weight$")
@@ -103,6 +103,7 @@ class TowerFacts:
     text_architectures: tuple[str, ...]
     rope: str | None
     spec: ProjectorType | None = field(default=None, compare=False, repr=False)
+    merge: int | None = None  # patch merge side m (m x m patches per token), for types that merge
 
 
 @dataclass(frozen=True)
@@ -370,4 +371,5 @@ def _tower(
         text_architectures=tuple(spec.text_architectures),
         rope=spec.rope,
         spec=spec,
+        merge=merge,
     )

@@ -107,9 +107,7 @@ def smoke_skipped(ctx: Context) -> Iterator[Hit]:
 
     Fix: Nothing, or run with complete files.
     """
-    smoke = ctx.smoke
-    if smoke is not None and smoke.status == "skipped":
-        yield Hit(f"smoke test skipped: {smoke.reason}", "")
+    yield from _hits(ctx, "MM808")
 
 
 @rule("MM809", "embedding-space-aligned", severity=Severity.INFO, evidence=STRONG_FOR)

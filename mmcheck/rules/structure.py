@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.header import ValueType
+from mmcheck.projectors.layouts import LAYOUTS, walk_tower
 from mmcheck.rules.base import Context, Hit, Severity, rule
-from mmcheck.structure import chain_problems, position_problem
 
 # The exact value types clip's loader reads scalar keys with: get_u32/get_i32/get_f32/get_bool/get_string
 # (ggml-org/llama.cpp tools/mtmd/clip.cpp@0c1e570, clip_model_loader, lines 3849-3934) go through
@@ -105,13 +105,17 @@ def missing_required_key(ctx: Context) -> Iterator[Hit]:
 
 @rule("MM502", "missing-required-tensor", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def missing_required_tensor(ctx: Context) -> Iterator[Hit]:
-    """A tensor llama.cpp requires for this projector type is missing.
+    """A tensor llama.cpp requires for this projector type is missing (projection or encoder).
 
     Why: The loader fails (`unable to find tensor X`) or, for tensors it treats as optional but uses
-    unchecked, the process crashes.
+    unchecked, the process crashes. The encoder's required tensors (every layer's `attn_out`,
+    `ffn_up`, `ffn_down`, and each type's own, e.g. an audio encoder's `a.conv1d.*`) are checked
+    against `tools/mtmd/clip.cpp` `load_tensors`; a renamed one counts as missing.
 
-    Fix: The file is incomplete; re-download or re-convert it.
+    Fix: The file is incomplete or was edited; re-download or re-convert it.
     """
+    from mmcheck.rules.tensors import missing_encoder_hits
+
     p = _proj(ctx)
     if p is None:
         return
@@ -122,6 +126,20 @@ def missing_required_tensor(ctx: Context) -> Iterator[Hit]:
                 "re-download or re-convert the projector",
                 file="mmproj",
             )
+    assert ctx.mmproj is not None
+    yield from missing_encoder_hits(ctx.mmproj.header, p)
+
+
+def _walk_problems(ctx: Context, kind: str) -> Iterator[Hit]:
+    """The ``kind`` problems of walking each tower's projection chain over the tensor shapes."""
+    p = _proj(ctx)
+    if p is None or ctx.mmproj is None:
+        return
+    for tower in p.towers.values():
+        walked = walk_tower(tower, p, ctx.mmproj.header)
+        for problem in walked.problems if walked is not None else ():
+            if problem.kind == kind:
+                yield Hit(f"{tower.type_id}: {problem.message}", "use an unmodified projector", file="mmproj")
 
 
 @rule("MM503", "layers-do-not-chain", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
@@ -133,15 +151,7 @@ def layers_do_not_chain(ctx: Context) -> Iterator[Hit]:
 
     Fix: The file was edited or merged from two projectors; use an unmodified projector.
     """
-    p = _proj(ctx)
-    if p is None:
-        return
-    assert ctx.mmproj is not None
-    width = p.encoder.width if p.encoder else None
-    for tower in p.towers.values():
-        for problem in chain_problems(ctx.mmproj.header, tower.type_id or "", width):
-            if problem.kind == "chain":
-                yield Hit(problem.message, "use an unmodified projector", file="mmproj")
+    yield from _walk_problems(ctx, "chain")
 
 
 @rule("MM504", "bias-length-mismatch", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
@@ -152,15 +162,7 @@ def bias_length_mismatch(ctx: Context) -> Iterator[Hit]:
 
     Fix: Use an unmodified projector.
     """
-    p = _proj(ctx)
-    if p is None:
-        return
-    assert ctx.mmproj is not None
-    width = p.encoder.width if p.encoder else None
-    for tower in p.towers.values():
-        for problem in chain_problems(ctx.mmproj.header, tower.type_id or "", width):
-            if problem.kind == "bias":
-                yield Hit(problem.message, "use an unmodified projector", file="mmproj")
+    yield from _walk_problems(ctx, "bias")
 
 
 @rule("MM505", "bad-merge-factor", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
@@ -193,10 +195,21 @@ def too_few_position_rows(ctx: Context) -> Iterator[Hit]:
     if p is None or ctx.mmproj is None:
         return
     tower = p.towers.get("vision")
-    if tower is not None and tower.type_id:
-        problem = position_problem(ctx.mmproj.header, tower.type_id)
-        if problem is not None:
-            yield Hit(problem.message, "use an unmodified projector", file="mmproj")
+    layout = LAYOUTS.get(tower.type_id or "") if tower is not None else None
+    if layout is None or not layout.fixed_positions:
+        return
+    h = ctx.mmproj.header
+    pos = h.tensors.get("v.position_embd.weight")
+    image, patch = h.get_int("clip.vision.image_size"), h.get_int("clip.vision.patch_size")
+    if pos is None or len(pos.shape) < 2 or not image or not patch:
+        return
+    needed = (image // patch) ** 2 + (1 if "v.class_embd" in h.tensors else 0)
+    if pos.shape[1] < needed:
+        yield Hit(
+            f"v.position_embd.weight has {pos.shape[1]} rows, {image}/{patch} patches need {needed}",
+            "use an unmodified projector",
+            file="mmproj",
+        )
 
 
 @rule("MM507", "wrong-key-type", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
@@ -273,7 +286,7 @@ def projection_dim_disagrees(ctx: Context) -> Iterator[Hit]:
     if p is None:
         return
     for m, tower in p.towers.items():
-        if tower.type_id in PROJECTION_DIM_IN_GRAPH:
+        if _graph_uses_projection_dim(tower.type_id):
             continue  # MM510 reports it as the crash it is
         enc = p.encoder if m == "vision" else p.audio_encoder
         declared = enc.projection_dim if enc is not None else None
@@ -288,10 +301,9 @@ def projection_dim_disagrees(ctx: Context) -> Iterator[Hit]:
             )
 
 
-#: Types whose graph uses ``projection_dim`` (not only the tensors): qwen2.5vl window attention
-#: reshapes by it, so a wrong value aborts the warm-up (``ggml_nelements(a) == ne0*ne1``,
-#: observed with llama.cpp 0c1e570 through the oracle suite).
-PROJECTION_DIM_IN_GRAPH = frozenset({"qwen2.5vl_merger"})
+def _graph_uses_projection_dim(type_id: str | None) -> bool:
+    layout = LAYOUTS.get(type_id or "")
+    return layout is not None and layout.projection_dim_in_graph
 
 
 @rule("MM510", "projection-dim-breaks-graph", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
@@ -308,7 +320,7 @@ def projection_dim_breaks_graph(ctx: Context) -> Iterator[Hit]:
     if p is None or p.encoder is None:
         return
     tower = p.towers.get("vision")
-    if tower is None or tower.type_id not in PROJECTION_DIM_IN_GRAPH:
+    if tower is None or not _graph_uses_projection_dim(tower.type_id):
         return
     declared, actual = p.encoder.projection_dim, tower.width.value
     if declared is not None and actual is not None and declared != actual:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mmcheck.smoke.model import CODES, SmokeFinding, SmokeResult
+from mmcheck.smoke.model import SmokeFinding, SmokeResult
 
 if TYPE_CHECKING:
     from mmcheck.inspection import FileInfo
 
-__all__ = ["CODES", "EMBD_SAMPLE", "N_TOKENS", "SmokeFinding", "SmokeResult", "run_smoke"]
+__all__ = ["EMBD_SAMPLE", "N_TOKENS", "SmokeFinding", "SmokeResult", "run_smoke"]
 
 #: projected rows (after the type's patch merge): enough for a stable output profile (docs/smoke-test.md)
 N_TOKENS = 256

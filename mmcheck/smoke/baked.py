@@ -72,8 +72,6 @@ def compare_baked(
                     f"{tensor} equals the text model's {rec['token']} embedding (cosine {cos:.3f}): "
                     "the projector was built from this model's lineage",
                     "strong lineage evidence; nothing to do",
-                    None,
-                    "info",
                 )
             )
         elif cos < MISMATCH_COSINE:
@@ -85,8 +83,6 @@ def compare_baked(
                     "the projector was baked from another model",
                     "the image-row separators reach this model as foreign vectors: use the projector "
                     "released with this text model",
-                    "likely-garbage",
-                    "error",
                 )
             )
         else:

@@ -1,4 +1,4 @@
-"""Execute a projection :class:`~mmcheck.smoke.stages.Plan` with numpy, checking every layer.
+"""Execute a projection :class:`~mmcheck.projectors.layouts.Plan` with numpy, checking every layer.
 
 Checks: a layer's input width equals the previous output (MM801), bias and norm lengths (MM801),
 required tensors present (MM801), weights not all zero / constant / NaN / Inf (MM802) and finite
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from mmcheck.smoke.model import SmokeFinding
-from mmcheck.smoke.stages import (
+from mmcheck.projectors.layouts import Plan
+from mmcheck.projectors.ops import (
     Act,
     Branches,
     Depthwise,
@@ -23,11 +23,12 @@ from mmcheck.smoke.stages import (
     Merge,
     Norm,
     Op,
-    Plan,
     Scale,
     SqueezeExcite,
     SwiGLU,
 )
+from mmcheck.projectors.shapes import ShapeMismatch, depthwise_fits, input_problem, linear_dims, vector_fits
+from mmcheck.smoke.model import SmokeFinding
 from mmcheck.smoke.tensors import F32Array, TensorReader
 
 _CRASH_HINT = "llama.cpp aborts (GGML_ASSERT) or crashes on this file at warm-up; get an intact projector"
@@ -51,7 +52,7 @@ class Forward:
     # -- tensors ------------------------------------------------------------------------------
 
     def _shape_error(self, message: str) -> ShapeError:
-        self.findings.append(SmokeFinding("MM801", message, _CRASH_HINT, "mismatch", "error"))
+        self.findings.append(SmokeFinding("MM801", message, _CRASH_HINT))
         return ShapeError(message)
 
     def _tensor(self, name: str, *, matrix: bool) -> F32Array:
@@ -82,8 +83,6 @@ class Forward:
                     f"weight tensor {name} {problem}",
                     "the projector's weights are damaged (bad conversion, bad quantization or a corrupt "
                     "download): it loads but produces garbage; re-download or re-convert it",
-                    "likely-garbage",
-                    "error",
                 )
             )
 
@@ -101,13 +100,9 @@ class Forward:
         shape = self._width_of(name, required)
         if shape is None:
             return None
-        n = 1
-        for d in shape:
-            n *= d
-        if n != width or shape[0] != width:
-            raise self._shape_error(
-                f"{what} {name} has length {shape[0] if len(shape) == 1 else list(shape)}, expected {width}"
-            )
+        problem = vector_fits(name, shape, width, what)
+        if problem is not None:
+            raise self._shape_error(problem.message)
         return self._tensor(name, matrix=False).reshape(width)
 
     # -- ops ----------------------------------------------------------------------------------
@@ -116,19 +111,13 @@ class Forward:
         shape = self._width_of(op.weight, op.required)
         if shape is None:
             return None
-        if op.transposed:
-            if len(shape) != 2:
-                raise self._shape_error(f"layer {op.weight} has shape {list(shape)}, expected a matrix")
-            n_in, n_out = shape[1], shape[0]
-        else:
-            n_out = shape[-1]
-            n_in = 1
-            for d in shape[:-1]:
-                n_in *= d
-        if x.shape[1] != n_in:
-            raise self._shape_error(
-                f"layer {op.weight} expects input width {n_in} but the previous stage outputs {x.shape[1]}"
-            )
+        try:
+            n_in, n_out = linear_dims(op, shape)
+        except ShapeMismatch as e:
+            raise self._shape_error(e.problem.message) from None
+        problem = input_problem(op, n_in, x.shape[1])
+        if problem is not None:
+            raise self._shape_error(problem.message)
         bias = self._vector(op.bias, n_out, "bias", required=op.bias_required)
         w = self._tensor(op.weight, matrix=True)
         # (W @ x^T)^T keeps W C-contiguous: several times faster than x @ W^T for few rows
@@ -170,11 +159,10 @@ class Forward:
     def _depthwise(self, op: Depthwise, x: F32Array) -> tuple[F32Array, list[str]]:
         shape = self._width_of(op.weight, True)
         assert shape is not None
-        if len(shape) != 4 or shape[2] != 1 or shape[3] != x.shape[1]:
-            raise self._shape_error(
-                f"depthwise conv {op.weight} has shape {list(shape)}, expected [kw, kh, 1, {x.shape[1]}]"
-            )
-        w = self._tensor(op.weight, matrix=True).reshape(shape[3], -1).sum(axis=1)
+        problem = depthwise_fits(op, shape, x.shape[1])
+        if problem is not None:
+            raise self._shape_error(problem.message)
+        w = self._tensor(op.weight, matrix=True).reshape(x.shape[1], -1).sum(axis=1)  # channels lead
         y = x * w
         used = [op.weight]
         b = self._vector(op.bias, x.shape[1], "bias", required=op.bias is not None)
@@ -264,8 +252,6 @@ class Forward:
                         "MM803",
                         f"stage {self.prefix}{name} produced non-finite values (NaN/Inf)",
                         "the projector's weights overflow or are damaged; the text model would receive garbage",
-                        "likely-garbage",
-                        "error",
                     )
                 )
                 raise FloatingPointError(name)
@@ -282,12 +268,10 @@ class Forward:
                 info = self.reader.info(op.weight)
                 if info is None:
                     return None
-                if op.transposed:
-                    return info.shape[1] if len(info.shape) == 2 else None
-                n = 1
-                for d in info.shape[:-1]:
-                    n *= d
-                return n
+                try:
+                    return linear_dims(op, tuple(info.shape))[0]
+                except ShapeMismatch:
+                    return None
             if isinstance(op, Merge):
                 return None
         return None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-Effect = Literal["mismatch", "likely-garbage"]
+if TYPE_CHECKING:
+    from mmcheck.rules.base import Finding
+
 Severity = Literal["error", "warning", "info"]
 Status = Literal["passed", "failed", "skipped"]
 #: what the embedding-space measurement says about the pair
@@ -24,45 +26,52 @@ TEXT_RELIABILITY_MIN = 0.8
 #: the projected-output std profile must be at least this stable (split-half) to be evidence
 OUTPUT_RELIABILITY_MIN = 0.7
 
-#: stable finding codes -> rule names (the lead registers them as rules)
-CODES: dict[str, str] = {
-    "MM801": "smoke-shape-error",
-    "MM802": "smoke-bad-weights",
-    "MM803": "smoke-output-not-finite",
-    "MM804": "smoke-output-width",
-    "MM805": "embedding-space-misaligned",
-    "MM806": "baked-embedding-mismatch",
-    "MM807": "baked-embedding-match",
-    "MM808": "smoke-skipped",
-    "MM809": "embedding-space-aligned",
-}
-
 
 @dataclass(frozen=True)
 class SmokeFinding:
-    """One thing the smoke test found; ``effect`` is what it means for the pair."""
+    """One thing the smoke test found: a rule code (MM801-MM809), a message and a hint.
+
+    Everything else about the finding (name, severity, the evidence it carries, hence its effect)
+    is the rule registry's (``mmcheck.rules``), the one source for every finding.
+    """
 
     code: str
     message: str
     hint: str
-    effect: Effect | None
-    severity: Severity
+
+    def as_finding(self, file: str | None = None) -> Finding:
+        """The registry's finding for this code, about ``file``."""
+        from mmcheck.rules import RULES, Finding
+
+        rule = RULES[self.code]
+        return Finding(rule.code, rule.name, rule.severity, self.message, self.hint, rule.evidence, file)
 
     @property
     def name(self) -> str:
         """The rule name of ``code`` (e.g. ``smoke-shape-error``)."""
-        return CODES.get(self.code, self.code)
+        return self.as_finding().name
+
+    @property
+    def severity(self) -> Severity:
+        """The rule's severity."""
+        return self.as_finding().severity.value  # type: ignore[return-value]
+
+    @property
+    def against(self) -> bool:
+        """Whether the rule counts as evidence against the pair (a failed smoke test)."""
+        from mmcheck.evidence import Direction
+
+        evidence = self.as_finding().evidence
+        return evidence is not None and evidence.direction == Direction.AGAINST
+
+    @property
+    def effect(self) -> str | None:
+        """The verdict the finding pushes towards on its own (the rule's evidence), or None."""
+        return self.as_finding().effect
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "message": self.message,
-            "hint": self.hint,
-            "effect": self.effect,
-            "severity": self.severity,
-        }
+        """JSON form: the shape of every finding (``rule``, ``name``, ``severity``, ...)."""
+        return self.as_finding().to_dict()
 
 
 @dataclass(frozen=True)
@@ -101,22 +110,30 @@ class SmokeResult:
         """One plain-language line: what the embedding-space measurement found and whether it counts."""
         return summarize(self.status, self.reason, self.alignment, self.embedding)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
+    def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
+        """JSON-ready form. Wall-clock numbers (``timings``, each stage's ``ms``) only on request:
+        without them, two runs on the same files give the same document."""
+        stages = [dict(s) for s in self.stages] if timings else [_untimed(s) for s in self.stages]
+        doc = {
             "status": self.status,
             "reason": self.reason,
             "summary": self.summary,
             "alignment_evidence": self.alignment_evidence,
-            "stages": [dict(s) for s in self.stages],
+            "stages": stages,
             "scale_ratio": self.scale_ratio,
             "alignment": self.alignment,
             "embedding": dict(self.embedding),
             "baked": [dict(b) for b in self.baked],
             "lineage_evidence": self.lineage_evidence,
-            "timings": dict(self.timings),
             "findings": [f.to_dict() for f in self.findings],
         }
+        if timings:
+            doc["timings"] = dict(self.timings)
+        return doc
+
+
+def _untimed(stage: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in stage.items() if k != "ms"}
 
 
 def summarize(status: Status, reason: str, alignment: float | None, embedding: dict[str, Any]) -> str:
@@ -168,7 +185,5 @@ def skipped(reason: str, timings: dict[str, float] | None = None) -> SmokeResult
         "MM808",
         f"smoke test skipped: {reason}",
         "the metadata verdict stands; run again on files with tensor data to check the weights",
-        None,
-        "info",
     )
     return SmokeResult("skipped", reason, (finding,), timings=dict(timings or {}))

@@ -9,42 +9,20 @@ import numpy as np
 
 from mmcheck.facts.projector import TowerFacts
 from mmcheck.inspection import FileInfo
+from mmcheck.projectors.layouts import layout_input, plan_for
 from mmcheck.smoke.baked import compare_baked
 from mmcheck.smoke.embedding_space import compare, sample_rows
 from mmcheck.smoke.forward import Forward, ShapeError, merge_factor
 from mmcheck.smoke.model import SmokeFinding, SmokeResult, skipped
-from mmcheck.smoke.stages import Context, plan_for
 from mmcheck.smoke.tensors import F32Array, SmokeSkip, TensorReader
-
-
-def _merge(tower: TowerFacts, mmproj: FileInfo) -> int | None:
-    spec = tower.spec
-    if spec is None or spec.merge is None:
-        return None
-    for key in spec.merge.keys:
-        v = mmproj.header.get_int(key)
-        if v is not None:
-            return v
-    return spec.merge.default
-
-
-def _context(tower: TowerFacts, mmproj: FileInfo) -> Context:
-    proj = mmproj.projector
-    assert proj is not None
-    if tower.modality == "vision":
-        width = proj.encoder.width if proj.encoder else None
-        stack = None
-    else:
-        width = proj.audio_encoder.width if proj.audio_encoder else None
-        stack = proj.audio_encoder.stack_factor if proj.audio_encoder else None
-    return Context(tower.type_id or "", mmproj.header, width, _merge(tower, mmproj), stack)
 
 
 def _run_tower(
     tower: TowerFacts, mmproj: FileInfo, fwd: Forward, n_tokens: int, rng: np.random.Generator
 ) -> tuple[F32Array | None, dict[str, Any]]:
     """Forward one tower; returns its output (None when the pass stopped) and a summary."""
-    ctx = _context(tower, mmproj)
+    assert mmproj.projector is not None
+    ctx = layout_input(tower, mmproj.projector, mmproj.header)
     plan = plan_for(ctx.type_id, tower.spec, ctx)
     summary: dict[str, Any] = {"modality": tower.modality, "type": ctx.type_id, "full_definition": plan.full}
     if not plan.ops:
@@ -71,8 +49,6 @@ def _width_finding(tower: TowerFacts, out: F32Array, n_embd_inp: int | None) -> 
         "MM804",
         f"{tower.modality} projection outputs width {out.shape[1]}, the text model expects {n_embd_inp}",
         "llama.cpp refuses the pair (mismatch between text model and mmproj); use a projector made for this model",
-        "mismatch",
-        "error",
     )
 
 
@@ -87,7 +63,11 @@ def run(model: FileInfo, mmproj: FileInfo, *, n_tokens: int, seed: int, embd_sam
     try:
         proj_reader.check_data()
         text_reader.check_data()
-        result = _run_checked(model, mmproj, proj_reader, text_reader, n_tokens, seed, embd_sample, t_start)
+        # ±inf or huge weights overflow the forward pass and the embedding statistics: that is
+        # reported as findings (MM802 bad weights, MM803 non-finite outputs), not as numpy's
+        # RuntimeWarnings on stderr (errstate covers dequantization, forward, embedding space, baked)
+        with np.errstate(all="ignore"):
+            result = _run_checked(model, mmproj, proj_reader, text_reader, n_tokens, seed, embd_sample, t_start)
     except SmokeSkip as exc:
         return skipped(str(exc), _timings(proj_reader, text_reader, None, 0.0, t_start))
     return result
@@ -169,11 +149,12 @@ def _run_checked(
         lineage = "confirmed"
     embd_ms = (time.perf_counter() - t_embd) * 1000.0 - (text_reader.read_ms + text_reader.dequant_ms - io0)
 
-    failed = any(f.effect is not None for f in findings)
+    # the test fails on evidence against the pair; an aligned embedding space (MM807/MM809) is for it
+    failed = any(f.against for f in findings)
     ran = ", ".join(f"{s['type']} ({'full chain' if s['full_definition'] else 'final layer only'})" for s in summaries)
     reason = f"ran {len(fwd.stages)} stage(s): {ran}" if fwd.stages else f"nothing to run: {ran}"
     if failed:
-        reason += "; " + "; ".join(f"{f.code} {f.name}" for f in findings if f.effect is not None)
+        reason += "; " + "; ".join(f"{f.code} {f.name}" for f in findings if f.against)
     return SmokeResult(
         status="failed" if failed else "passed",
         reason=reason,

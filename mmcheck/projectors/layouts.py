@@ -1,112 +1,40 @@
-"""Per-type definitions of the projection stage as a chain of simple layers.
+"""One description per projector type: llama.cpp's projection graph as an op chain, and the facts
+the checks need about it (where the chain's input comes from, whether the encoder reads a fixed
+position table, whether the graph uses ``projection_dim``), each with the source it mirrors.
 
-Each definition mirrors the projection part of llama.cpp's graph for the type (``tools/mtmd/
-models/*.cpp`` at the reference revision): tensor names, orientation, norms, activations and
-merges. The encoder itself is not run: the chain starts from synthetic encoder features of the
-encoder width (``clip.{vision,audio}.embedding_length``), merged where the type merges patches.
-Types without a definition fall back to the final linear layer the database's width rule names.
+The header-only structure rules (MM503/MM504/MM506/MM510), the smoke test and the tests all read
+:data:`LAYOUTS`; nothing else lists projector types' layers. The width tensor, merge keys and
+required keys stay in the compatibility database (``compat_db/projector_types.yaml``) with their
+citations; ``tests/test_projector_layouts.py`` checks that each chain ends in the database's width
+tensor. Sources are ``ggml-org/llama.cpp tools/mtmd/<file>@0c1e570``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mmcheck.db import ProjectorType
-from mmcheck.header import GGUFHeader
+from mmcheck.projectors.ops import (
+    Act,
+    Branches,
+    Depthwise,
+    Gated,
+    Linear,
+    Merge,
+    Norm,
+    NormKind,
+    Op,
+    Scale,
+    SqueezeExcite,
+    SwiGLU,
+)
 
-NormKind = Literal["layer", "rms", "affine"]
-ActKind = Literal["gelu", "gelu_erf", "gelu_quick", "silu", "relu", "hardswish"]
-
-
-@dataclass(frozen=True)
-class Linear:
-    """``y = x W^T (+ b)``; ``W`` ne = (in..., out). ``transposed``: ne = (out, in), ``y = x W``."""
-
-    weight: str
-    bias: str | None = None
-    bias_required: bool = False
-    transposed: bool = False
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class Norm:
-    """LayerNorm / RMSNorm / plain affine (folded batch-norm) with optional weight and bias."""
-
-    kind: NormKind
-    weight: str | None = None
-    bias: str | None = None
-    required: bool = True  # the weight must exist (llama.cpp loads it as required)
-
-
-@dataclass(frozen=True)
-class Act:
-    """An element-wise activation."""
-
-    kind: ActKind
-
-
-@dataclass(frozen=True)
-class Merge:
-    """Concatenate ``factor`` consecutive rows (patch merge / frame stacking): width × factor."""
-
-    factor: int
-    label: str = "merge"
-
-
-@dataclass(frozen=True)
-class Scale:
-    """Multiply by a constant (e.g. Gemma's ``sqrt(n_embd)``)."""
-
-    value: float
-    label: str = "scale"
-
-
-@dataclass(frozen=True)
-class SwiGLU:
-    """Split the last dimension in halves a, b: ``silu(a) * b`` (``swapped``: ``a * silu(b)``)."""
-
-    swapped: bool = False
-
-
-@dataclass(frozen=True)
-class Gated:
-    """``act(x Wg^T) * (x Wu^T)`` (llama.cpp ``build_ffn`` with a parallel gate)."""
-
-    gate: str
-    up: str
-    act: ActKind = "silu"
-    gate_bias: str | None = None
-    up_bias: str | None = None
-
-
-@dataclass(frozen=True)
-class Depthwise:
-    """A depthwise conv (ne = (kw, kh, 1, C)) applied to a constant image: per-channel tap sum."""
-
-    weight: str
-    bias: str | None = None
-
-
-@dataclass(frozen=True)
-class SqueezeExcite:
-    """MobileNet squeeze-excite: ``x * hardsigmoid(fc2(relu(fc1(mean_rows(x)))))``."""
-
-    fc1: str
-    fc2: str
-
-
-@dataclass(frozen=True)
-class Branches:
-    """Run each chain on the same input and concatenate the outputs along the width."""
-
-    chains: tuple[tuple[Op, ...], ...]
-    label: str = "concat"
-
-
-Op = Linear | Norm | Act | Merge | Scale | SwiGLU | Gated | Depthwise | SqueezeExcite | Branches
+if TYPE_CHECKING:
+    from mmcheck.db import ProjectorType
+    from mmcheck.facts.projector import ProjectorFacts, TowerFacts
+    from mmcheck.header import GGUFHeader
+    from mmcheck.projectors.shapes import ShapeWalk
 
 
 @dataclass(frozen=True)
@@ -121,7 +49,7 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Context:
+class LayoutInput:
     """What a definition needs from the projector header."""
 
     type_id: str
@@ -143,17 +71,17 @@ def _ln(base: str, kind: NormKind = "layer", *, bias: bool = True, required: boo
     return Norm(kind, f"{base}.weight", f"{base}.bias" if bias else None, required=required)
 
 
-def _m2(c: Context, default: int = 2) -> int:
+def _m2(c: LayoutInput, default: int = 2) -> int:
     m = c.merge if c.merge and c.merge > 0 else default
     return m * m
 
 
-def _mlp(c: Context) -> tuple[Op, ...]:
+def _mlp(c: LayoutInput) -> tuple[Op, ...]:
     # llama.cpp loads the biases as optional but adds them unchecked (a null bias crashes)
     return (_lin("mm.0", bias_required=True), Act("gelu"), _lin("mm.2", bias_required=True))
 
 
-def _mlp_norm(c: Context) -> tuple[Op, ...]:
+def _mlp_norm(c: LayoutInput) -> tuple[Op, ...]:
     return (
         _lin("mm.0", bias_required=True),
         _ln("mm.1"),
@@ -163,7 +91,7 @@ def _mlp_norm(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _ldp(c: Context) -> tuple[Op, ...]:
+def _ldp(c: LayoutInput) -> tuple[Op, ...]:
     ops: list[Op] = [_lin("mm.model.mlp.1"), Act("gelu"), _lin("mm.model.mlp.3")]
     for b in (1, 2):
         p = f"mm.model.mb_block.{b}.block"
@@ -178,7 +106,7 @@ def _ldp(c: Context) -> tuple[Op, ...]:
     return tuple(ops)
 
 
-def _ldpv2(c: Context) -> tuple[Op, ...]:
+def _ldpv2(c: LayoutInput) -> tuple[Op, ...]:
     return (
         _lin("mm.model.mlp.0"),
         Act("gelu"),
@@ -187,14 +115,14 @@ def _ldpv2(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _resampler(c: Context) -> tuple[Op, ...]:
+def _resampler(c: LayoutInput) -> tuple[Op, ...]:
     # The attention pooling is not run: its output (query width) goes through ln_post and proj.
     # llama.cpp multiplies build_mm(proj, x) (input ne[0]) but reads the width from ne[0] too;
     # real MiniCPM-V projections are square, so the two agree.
     return (_ln("resampler.ln_post"), Linear("resampler.proj.weight"))
 
 
-def _qwen_merger(c: Context) -> tuple[Op, ...]:
+def _qwen_merger(c: LayoutInput) -> tuple[Op, ...]:
     norm_kind: NormKind = "rms" if c.type_id == "qwen2.5vl_merger" else "layer"
     head: tuple[Op, ...] = (_ln("v.post_ln", norm_kind, required=False),) if c.has("v.post_ln.weight") else ()
     main: tuple[Op, ...] = (_lin("mm.0", bias_required=True), Act("gelu"), _lin("mm.2", bias_required=True))
@@ -210,12 +138,12 @@ def _qwen_merger(c: Context) -> tuple[Op, ...]:
     return (*head, Merge(4, "merge 2x2"), Branches(tuple(chains), f"concat main + {len(deep)} deepstack"))
 
 
-def _gemma3(c: Context) -> tuple[Op, ...]:
+def _gemma3(c: LayoutInput) -> tuple[Op, ...]:
     # avg-pool keeps the width; rms_norm * soft_emb_norm; x @ input_projection (stored transposed)
     return (Norm("rms", "mm.soft_emb_norm.weight"), Linear("mm.input_projection.weight", transposed=True))
 
 
-def _gemma3n(c: Context) -> tuple[Op, ...]:
+def _gemma3n(c: LayoutInput) -> tuple[Op, ...]:
     w = float(c.width or 1) ** 0.5
     return (
         Scale(w, "scale sqrt(n_embd)"),
@@ -225,20 +153,20 @@ def _gemma3n(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _gemma4(c: Context) -> tuple[Op, ...]:
+def _gemma4(c: LayoutInput) -> tuple[Op, ...]:
     w = float(c.width or 1) ** 0.5
     return (Scale(w, "scale sqrt(n_embd)"), Norm("rms", None, required=False), Linear("mm.input_projection.weight"))
 
 
-def _gemma4a(c: Context) -> tuple[Op, ...]:
+def _gemma4a(c: LayoutInput) -> tuple[Op, ...]:
     return (Norm("rms", None, required=False), Linear("mm.a.input_projection.weight"))
 
 
-def _idefics3(c: Context) -> tuple[Op, ...]:
+def _idefics3(c: LayoutInput) -> tuple[Op, ...]:
     return (Merge(_m2(c), "pixel shuffle"), Linear("mm.model.fc.weight"))
 
 
-def _pixtral(c: Context) -> tuple[Op, ...]:
+def _pixtral(c: LayoutInput) -> tuple[Op, ...]:
     ops: list[Op] = []
     if c.has("mm.patch_merger.weight"):
         ops += [Norm("rms", "mm.input_norm.weight"), Merge(_m2(c), "patch merge"), Linear("mm.patch_merger.weight")]
@@ -246,7 +174,7 @@ def _pixtral(c: Context) -> tuple[Op, ...]:
     return tuple(ops)
 
 
-def _internvl(c: Context) -> tuple[Op, ...]:
+def _internvl(c: LayoutInput) -> tuple[Op, ...]:
     nemotron = not c.has("mm.model.mlp.0.bias") and not c.has("mm.model.mlp.1.bias")
     return (
         Merge(_m2(c), "pixel shuffle"),
@@ -257,7 +185,7 @@ def _internvl(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _llama4(c: Context) -> tuple[Op, ...]:
+def _llama4(c: LayoutInput) -> tuple[Op, ...]:
     return (
         Merge(_m2(c), "pixel shuffle"),
         Linear("mm.model.mlp.1.weight"),
@@ -268,21 +196,21 @@ def _llama4(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _lfm2(c: Context) -> tuple[Op, ...]:
+def _lfm2(c: LayoutInput) -> tuple[Op, ...]:
     norm: tuple[Op, ...] = (_ln("mm.input_norm", required=False),) if c.has("mm.input_norm.weight") else ()
     return (Merge(_m2(c), "pixel unshuffle"), *norm, _lin("mm.1"), Act("gelu"), _lin("mm.2"))
 
 
-def _kimivl(c: Context) -> tuple[Op, ...]:
+def _kimivl(c: LayoutInput) -> tuple[Op, ...]:
     # llama.cpp normalizes each patch (width n_embd) before the merged rows enter mm.1
     return (_ln("mm.input_norm"), Merge(_m2(c), "patch merge"), _lin("mm.1"), Act("gelu"), _lin("mm.2"))
 
 
-def _phi4(c: Context) -> tuple[Op, ...]:
+def _phi4(c: LayoutInput) -> tuple[Op, ...]:
     return (_lin("mm.0", bias_required=True), Act("gelu"), _lin("mm.2", bias_required=True))
 
 
-def _glm4v(c: Context) -> tuple[Op, ...]:
+def _glm4v(c: LayoutInput) -> tuple[Op, ...]:
     return (
         Merge(_m2(c), "patch merge"),
         Linear("mm.patch_merger.weight", "mm.patch_merger.bias", bias_required=True),
@@ -294,7 +222,7 @@ def _glm4v(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _cogvlm(c: Context) -> tuple[Op, ...]:
+def _cogvlm(c: LayoutInput) -> tuple[Op, ...]:
     return (
         Linear("mm.model.fc.weight"),
         _ln("mm.post_fc_norm"),
@@ -304,11 +232,11 @@ def _cogvlm(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _janus_pro(c: Context) -> tuple[Op, ...]:
+def _janus_pro(c: LayoutInput) -> tuple[Op, ...]:
     return (_lin("mm.0", bias_required=True), Act("gelu"), _lin("mm.1", bias_required=True))
 
 
-def _ultravox(c: Context) -> tuple[Op, ...]:
+def _ultravox(c: LayoutInput) -> tuple[Op, ...]:
     return (
         Merge(c.stack or 1, "stack frames"),
         Norm("rms", "mm.a.norm_pre.weight"),
@@ -319,7 +247,7 @@ def _ultravox(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _voxtral(c: Context) -> tuple[Op, ...]:
+def _voxtral(c: LayoutInput) -> tuple[Op, ...]:
     return (
         Merge(c.stack or 1, "stack frames"),
         Linear("mm.a.mlp.1.weight"),
@@ -328,44 +256,68 @@ def _voxtral(c: Context) -> tuple[Op, ...]:
     )
 
 
-def _qwen2a(c: Context) -> tuple[Op, ...]:
+def _qwen2a(c: LayoutInput) -> tuple[Op, ...]:
     return (Linear("mm.a.fc.weight", "mm.a.fc.bias", bias_required=True),)
 
 
-DEFINITIONS: dict[str, Callable[[Context], tuple[Op, ...]]] = {
-    "mlp": _mlp,
-    "mlp_norm": _mlp_norm,
-    "ldp": _ldp,
-    "ldpv2": _ldpv2,
-    "resampler": _resampler,
-    "qwen2vl_merger": _qwen_merger,
-    "qwen2.5vl_merger": _qwen_merger,
-    "qwen3vl_merger": _qwen_merger,
-    "gemma3": _gemma3,
-    "gemma3nv": _gemma3n,
-    "gemma4v": _gemma4,
-    "gemma4uv": _gemma4,
-    "gemma4a": _gemma4a,
-    "gemma4ua": _gemma4a,
-    "idefics3": _idefics3,
-    "pixtral": _pixtral,
-    "internvl": _internvl,
-    "nemotron_v2_vl": _internvl,
-    "llama4": _llama4,
-    "lfm2": _lfm2,
-    "kimivl": _kimivl,
-    "phi4": _phi4,
-    "glm4v": _glm4v,
-    "glm5v": _glm4v,
-    "cogvlm": _cogvlm,
-    "janus_pro": _janus_pro,
-    "ultravox": _ultravox,
-    "voxtral": _voxtral,
-    "qwen2a": _qwen2a,
-}
+ChainInput = Literal["encoder", "own"]
 
-#: types whose chain starts at the resampler's query width, not the encoder width
-_OWN_INPUT = frozenset({"resampler"})
+
+@dataclass(frozen=True)
+class Layout:
+    """What mmcheck knows of one projector type's projection graph.
+
+    ``input``: ``"encoder"`` when the chain starts from the encoder's output width (before the
+    chain's own merges), ``"own"`` when from a width of its own (the resampler's queries).
+    ``fixed_positions``: the encoder indexes a learned position table by patch, without
+    interpolation, so too few rows abort at the first image (``GGML_ASSERT(i01 >= 0 && i01 <
+    ne01)``, ggml/src/ggml-cpu/ops.cpp:5240). ``projection_dim_in_graph``: the graph reshapes by
+    ``projection_dim``, so a wrong value aborts the warm-up instead of being ignored.
+    """
+
+    chain: Callable[[LayoutInput], tuple[Op, ...]]
+    source: str
+    input: ChainInput = "encoder"
+    fixed_positions: bool = False
+    projection_dim_in_graph: bool = False
+
+
+def _src(file: str) -> str:
+    return f"ggml-org/llama.cpp tools/mtmd/{file}@0c1e570"
+
+
+LAYOUTS: dict[str, Layout] = {
+    "mlp": Layout(_mlp, _src("models/llava.cpp"), fixed_positions=True),
+    "mlp_norm": Layout(_mlp_norm, _src("models/llava.cpp"), fixed_positions=True),
+    "ldp": Layout(_ldp, _src("models/llava.cpp"), fixed_positions=True),
+    "ldpv2": Layout(_ldpv2, _src("models/llava.cpp"), fixed_positions=True),
+    "resampler": Layout(_resampler, _src("models/minicpmv.cpp"), input="own"),
+    "qwen2vl_merger": Layout(_qwen_merger, _src("models/qwen2vl.cpp")),
+    # window attention reshapes by projection_dim (observed with llama.cpp 0c1e570, oracle suite)
+    "qwen2.5vl_merger": Layout(_qwen_merger, _src("models/qwen2vl.cpp"), projection_dim_in_graph=True),
+    "qwen3vl_merger": Layout(_qwen_merger, _src("models/qwen3vl.cpp")),
+    "gemma3": Layout(_gemma3, _src("models/siglip.cpp"), fixed_positions=True),
+    "gemma3nv": Layout(_gemma3n, _src("models/mobilenetv5.cpp")),
+    "gemma4v": Layout(_gemma4, _src("models/gemma4v.cpp")),
+    "gemma4uv": Layout(_gemma4, _src("models/gemma4uv.cpp")),
+    "gemma4a": Layout(_gemma4a, _src("models/gemma4a.cpp")),
+    "gemma4ua": Layout(_gemma4a, _src("models/gemma4ua.cpp")),
+    "idefics3": Layout(_idefics3, _src("models/siglip.cpp"), fixed_positions=True),
+    "pixtral": Layout(_pixtral, _src("models/pixtral.cpp")),
+    "internvl": Layout(_internvl, _src("models/internvl.cpp")),
+    "nemotron_v2_vl": Layout(_internvl, _src("models/nemotron-v2-vl.cpp")),
+    "llama4": Layout(_llama4, _src("models/llama4.cpp")),
+    "lfm2": Layout(_lfm2, _src("models/siglip.cpp")),
+    "kimivl": Layout(_kimivl, _src("models/kimivl.cpp")),
+    "phi4": Layout(_phi4, _src("models/siglip.cpp")),
+    "glm4v": Layout(_glm4v, _src("models/glm4v.cpp")),
+    "glm5v": Layout(_glm4v, _src("models/glm4v.cpp")),
+    "cogvlm": Layout(_cogvlm, _src("models/cogvlm.cpp")),
+    "janus_pro": Layout(_janus_pro, _src("models/siglip.cpp")),
+    "ultravox": Layout(_ultravox, _src("models/whisper-enc.cpp")),
+    "voxtral": Layout(_voxtral, _src("models/whisper-enc.cpp")),
+    "qwen2a": Layout(_qwen2a, _src("models/whisper-enc.cpp")),
+}
 
 
 def _final_layer(spec: ProjectorType | None, header: GGUFHeader) -> tuple[tuple[Op, ...], str]:
@@ -384,11 +336,38 @@ def _final_layer(spec: ProjectorType | None, header: GGUFHeader) -> tuple[tuple[
     return (Linear(name, bias, transposed=transposed),), f"final layer {name}"
 
 
-def plan_for(type_id: str, spec: ProjectorType | None, ctx: Context) -> Plan:
-    """The projection chain of ``type_id``: a full definition, else the final layer only."""
-    define = DEFINITIONS.get(type_id)
-    if define is not None:
-        width = None if type_id in _OWN_INPUT else ctx.width
-        return Plan(type_id, width, define(ctx), True)
-    ops, note = _final_layer(spec, ctx.header)
+def plan_for(type_id: str, spec: ProjectorType | None, given: LayoutInput) -> Plan:
+    """The projection chain of ``type_id``: its layout's, else the final layer the database names."""
+    layout = LAYOUTS.get(type_id)
+    if layout is not None:
+        width = None if layout.input == "own" else given.width
+        return Plan(type_id, width, layout.chain(given), True)
+    ops, note = _final_layer(spec, given.header)
     return Plan(type_id, None, ops, False, note)
+
+
+def layout_input(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> LayoutInput:
+    """What ``tower``'s chain starts from: its encoder's width, merge factor and frame stacking."""
+    if tower.modality == "vision":
+        width = projector.encoder.width if projector.encoder else None
+        stack = None
+    else:
+        audio = projector.audio_encoder
+        width = audio.width if audio else None
+        stack = audio.stack_factor if audio else None
+    return LayoutInput(tower.type_id or "", header, width, tower.merge, stack)
+
+
+def walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> ShapeWalk | None:
+    """The header-only shape walk of ``tower``'s projection chain (None: no layout for its type)."""
+    from mmcheck.projectors.shapes import walk
+
+    if tower.type_id not in LAYOUTS:
+        return None
+    plan = plan_for(tower.type_id, tower.spec, layout_input(tower, projector, header))
+
+    def shape_of(name: str) -> tuple[int, ...] | None:
+        info = header.tensors.get(name)
+        return None if info is None else tuple(info.shape)
+
+    return walk(plan.ops, shape_of, plan.input_width)
