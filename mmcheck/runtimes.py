@@ -362,3 +362,23 @@ def detect_runtime(cmd: Sequence[str], exe: str | None = None, *, timeout: float
         return RuntimeSpec(rid, f"b{lm.group(1)}" if lm.group(1) != "0" else lm.group(2))
     m = _DOTTED_IN_TEXT_RE.search(out)
     return RuntimeSpec(rid, m.group(1)) if m else None
+
+
+def first_versions(db: CompatDB, type_string: str) -> list[str]:
+    """Where the version table places the first version of each runtime that loads ``type_string``:
+    ``"KoboldCpp 1.101"`` (named by its release), ``"llama-cpp-python 0.3.17 (0.3.16 does not)"``
+    (between two known type lists) or ``"Ollama 0.12.3 or earlier"``. Runtimes whose table says
+    nothing about the type are left out; nothing is guessed."""
+    out = []
+    for rt in db.runtimes.values():
+        exact = _exact_adds(rt, type_string)
+        if exact is not None:
+            out.append(f"{rt.name} {exact.version}")
+            continue
+        before = None
+        for _, rv, types in _snapshots(rt):
+            if type_string in types:
+                out.append(f"{rt.name} {rv.version}" + (f" ({before} does not)" if before else " or earlier"))
+                break
+            before = rv.version
+    return out

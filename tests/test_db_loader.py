@@ -168,9 +168,11 @@ def test_token_rules_and_facts_from_clip() -> None:
     assert t["resampler"].tokens.count({"query_num": 64}) == 64
     assert t["qwen2vl_merger"].rope == "mrope" and t["qwen3vl_merger"].rope == "imrope"
     assert t["qwen2.5o"].remap == {"vision": "qwen2.5vl_merger", "audio": "qwen2a"}
-    assert t["gemma4uv"].min_runtime == {"llama.cpp": "b9493"}
-    assert t["qwen3vl_merger"].min_runtime == {"koboldcpp": "1.101"}
-    assert sum(1 for x in t.values() if x.min_runtime) == 3  # gemma4uv, gemma4ua, qwen3vl_merger: nothing invented
+    from mmcheck.runtimes import first_versions
+
+    # the first versions come from the one runtime table (compat_db/runtimes.yaml)
+    assert "llama.cpp b9493" in first_versions(db, "gemma4uv")
+    assert "KoboldCpp 1.101" in first_versions(db, "qwen3vl_merger")
     assert t["gemma3"].non_causal is True and t["gemma4v"].non_causal == "conditional"
     assert "clip.vision.n_wa_pattern" in t["qwen2.5vl_merger"].required_keys
     assert "clip.audio.num_mel_bins" in t["qwen2a"].required_keys
@@ -322,12 +324,12 @@ CASES: dict[str, tuple[str, str, str, str, str]] = {
         "not an mmproj key",
         "- vision.n_wa_pattern",
     ),
-    "dangling runtime": (
+    "min_runtime is gone (runtimes.yaml is the one version table)": (
         PT,
-        'min_runtime: {koboldcpp: "1.101"}',
-        'min_runtime: {kobold: "1.101"}',
-        "unknown runtime 'kobold'",
-        "{kobold:",
+        "    remap: {vision: qwen2.5vl_merger",
+        '    min_runtime: {koboldcpp: "1.101"}\n    remap: {vision: qwen2.5vl_merger',
+        "unknown key 'min_runtime'",
+        "min_runtime",
     ),
     "dangling remap type": (
         PT,
@@ -553,6 +555,20 @@ def test_editing_a_yaml_file_invalidates_the_cache(dbcopy: Path, cache_dir: Path
     (dbcopy / "families" / "zz-test.yaml").write_text(FAMILY, encoding="utf-8")
     with pytest.raises(DBError, match="unknown lineage 'zz-base'"):
         load_db(dbcopy)
+
+
+def test_a_change_to_the_db_code_invalidates_the_cache(
+    dbcopy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache key covers the schema and model code, not only the YAML: no hand-bumped version."""
+    from mmcheck.db import cache
+
+    load_db(dbcopy)
+    monkeypatch.setattr(cache, "_FINGERPRINT", ["another mmcheck.db source"])
+    monkeypatch.setattr(loader_mod, "_parse", _no_parse)
+    with pytest.raises(AssertionError):  # a miss: the YAML is parsed again
+        load_db(dbcopy)
+    assert cache.code_fingerprint() == "another mmcheck.db source"
 
 
 def test_invalid_db_is_never_cached(dbcopy: Path, cache_dir: Path) -> None:

@@ -2,8 +2,9 @@
 
 Parsing YAML costs more than the rest of a ``mmcheck pair`` run (``import yaml`` alone is
 ~25 ms), so a validated DB is stored as JSON under the cache directory, keyed by a SHA-256 over
-the relative paths and bytes of every YAML file (and :data:`FORMAT`, bumped whenever the model
-or the schema changes). A hit rebuilds the dataclasses from JSON without importing ``yaml``.
+the relative paths and bytes of every YAML file and over the code that reads them
+(:func:`code_fingerprint`: the model, schema, loader and this module), so a changed schema or
+model class never reads a stale cache. A hit rebuilds the dataclasses from JSON without importing ``yaml``.
 Every cache failure (unwritable directory, corrupt file) is silent: the DB is then parsed.
 """
 
@@ -30,8 +31,24 @@ from mmcheck.db.model import (
     WidthRule,
 )
 
-#: Bump when the JSON layout, the model classes or the validation rules change.
-FORMAT = "mmcheck-db-cache/2"
+FORMAT = "mmcheck-db-cache"
+_FINGERPRINT: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A SHA-256 over the source of the ``mmcheck.db`` package: what the cached JSON depends on."""
+    if not _FINGERPRINT:
+        from hashlib import sha256
+
+        h = sha256(FORMAT.encode())
+        for src in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(src.name.encode() + b"\0")
+            try:
+                h.update(src.read_bytes())
+            except OSError:  # an unreadable install: no cache can be trusted to match it
+                h.update(os.urandom(16))
+        _FINGERPRINT.append(h.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def cache_dir() -> Path:
@@ -127,7 +144,6 @@ def _projector_type(d: dict[str, Any]) -> ProjectorType:
         hazards=tuple(d["hazards"]),
         non_causal=d["non_causal"],
         remap=dict(d["remap"]),
-        min_runtime=dict(d["min_runtime"]),
         notes=d["notes"],
         source=d["source"],
         confidence=d["confidence"],

@@ -72,7 +72,7 @@ def _read_all(root: Path) -> dict[str, bytes]:
 
 
 def _digest(contents: dict[str, bytes]) -> str:
-    h = sha256(cache.FORMAT.encode())
+    h = sha256(cache.code_fingerprint().encode())
     for name, data in contents.items():
         h.update(b"\0%d:%s\0%d:" % (len(name.encode()), name.encode(), len(data)))
         h.update(data)
@@ -104,6 +104,11 @@ def load_db(path: str | Path | None = None) -> CompatDB:
         )
     cache.write(digest, db)
     return db
+
+
+def check_readable(path: str | Path | None = None) -> None:
+    """Raise ``DBError`` when the database folder (or one of its files) cannot be read at all."""
+    _read_all(_root(path))
 
 
 def validate_db(path: str | Path | None = None) -> list[DBError]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
+    "MODALITIES",
     "CompatDB",
     "Confidence",
     "Encoder",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 Modality = Literal["vision", "audio", "gen_audio"]
+#: The towers a projector file can hold, in the order llama.cpp loads them.
+MODALITIES: tuple[Modality, ...] = get_args(Modality)
 WidthKind = Literal["tensor", "tensor_times_deepstack", "feature_layers_times_projection_dim", "none"]
 TokensPer = Literal["image", "tile", "clip"]
 MarkerKind = Literal["T", "L", "E"]
@@ -129,7 +132,6 @@ class ProjectorType:
     hazards: tuple[str, ...] = ()
     non_causal: NonCausal = False
     remap: dict[str, str] = field(default_factory=dict)
-    min_runtime: dict[str, str] = field(default_factory=dict)
     notes: str = ""
     source: str = ""
     confidence: Confidence = "confirmed"

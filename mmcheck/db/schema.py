@@ -9,13 +9,14 @@ a :class:`Registry` (duplicates are errors) and references to other entries are 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mmcheck.db import checks as c
 from mmcheck.db import expr as _expr
 from mmcheck.db.checks import Ctx, Invalid, Obj
 from mmcheck.db.model import (
+    MODALITIES,
     Encoder,
     Family,
     FamilyVariant,
@@ -32,11 +33,15 @@ from mmcheck.db.model import (
 from mmcheck.db.nodes import Node
 
 SCHEMA_VERSION = 1
-MODALITIES = ("vision", "audio", "gen_audio")
 CONFIDENCES = ("confirmed", "reported", "inferred")
 WIDTH_KINDS = ("tensor", "tensor_times_deepstack", "feature_layers_times_projection_dim", "none")
 TENSOR_KINDS = ("tensor", "tensor_times_deepstack")
 YES_NO = {True: "yes", False: "no"}  # YAML 1.1 reads a bare yes/no as a boolean
+
+
+def _keys(cls: type) -> tuple[str, ...]:
+    """The YAML keys of an entry: its dataclass's fields, in order (one source for both)."""
+    return tuple(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True)
@@ -136,26 +141,7 @@ def _provenance(obj: Obj) -> dict[str, Any]:
 
 # --- projector_types.yaml -------------------------------------------------------------------
 
-_TYPE_KEYS = (
-    "id",
-    "modality",
-    "width",
-    "tokens",
-    "merge",
-    "text_architectures",
-    "rope",
-    "markers",
-    "baked_embeddings",
-    "required_keys",
-    "required_tensors",
-    "hazards",
-    "non_causal",
-    "remap",
-    "min_runtime",
-    "notes",
-    "source",
-    "confidence",
-)
+_TYPE_KEYS = _keys(ProjectorType)
 
 
 def read_projector_types(ctx: Ctx, root: Node | None, reg: Registry) -> tuple[str, list[ProjectorType]]:
@@ -181,17 +167,8 @@ def _projector_type(ctx: Ctx, node: Node, reg: Registry) -> ProjectorType | None
     markers = obj.get("markers", c.listof(_marker_checker(ctx, obj.label)), default=())
     baked = obj.get("baked_embeddings", c.listof(c.nonempty, unique=True), default=())
     remap = obj.get("remap", c.strmap(c.enum(*MODALITIES), c.ident), default={})
-    min_runtime = obj.get("min_runtime", c.strmap(c.ident, c.nonempty), default={})
     for modality, target in (remap or {}).items():
         reg.ref(ctx, "type", target, obj.fields["remap"].line, f"{obj.label}: remap.{modality}")
-    for runtime in min_runtime or {}:
-        reg.ref(
-            ctx,
-            "runtime",
-            runtime,
-            obj.fields["min_runtime"].key_lines.get(runtime, 0) or obj.line("min_runtime"),
-            f"{obj.label}: min_runtime",
-        )
     baked_set = set(baked or ())
     for i, m in enumerate(markers or ()):
         if m.kind == "E" and m.text not in baked_set:
@@ -221,7 +198,6 @@ def _projector_type(ctx: Ctx, node: Node, reg: Registry) -> ProjectorType | None
         markers=markers,
         baked_embeddings=baked,
         remap=remap,
-        min_runtime=min_runtime,
         **values,
     )
 
@@ -324,27 +300,7 @@ def _non_causal(node: Node, label: str) -> bool | str:
 
 # --- lineages.yaml --------------------------------------------------------------------------
 
-_LINEAGE_KEYS = (
-    "id",
-    "name",
-    "architecture",
-    "n_embd",
-    "n_layer",
-    "n_head",
-    "n_head_kv",
-    "n_ff",
-    "vocab_size",
-    "vocab_sizes",
-    "rope_freq_base",
-    "tokenizer_model",
-    "tokenizer_pre",
-    "tokenizer_fingerprints",
-    "name_patterns",
-    "derived_from",
-    "source",
-    "confidence",
-    "notes",
-)
+_LINEAGE_KEYS = _keys(Lineage)
 
 
 def read_lineages(ctx: Ctx, root: Node | None, reg: Registry) -> list[Lineage]:
@@ -390,29 +346,9 @@ def _string_or_list(node: Node, label: str) -> tuple[str, ...]:
 
 # --- families/*.yaml ------------------------------------------------------------------------
 
-_FAMILY_KEYS = (
-    "id",
-    "name",
-    "projector_types",
-    "encoder",
-    "variants",
-    "finetunes_work",
-    "finetunes_note",
-    "notes",
-    "source",
-    "confidence",
-)
-_VARIANT_KEYS = (
-    "id",
-    "size_label",
-    "lineage",
-    "output_width",
-    "tokens_per_image",
-    "context_length",
-    "text_name_patterns",
-    "encoder",
-)
-_ENCODER_KEYS = ("name", "embedding_length", "block_count", "image_size", "patch_size", "head_count")
+_FAMILY_KEYS = _keys(Family)
+_VARIANT_KEYS = _keys(FamilyVariant)
+_ENCODER_KEYS = _keys(Encoder)
 
 
 def read_family(ctx: Ctx, root: Node | None, reg: Registry, stem: str) -> Family | None:
@@ -485,18 +421,8 @@ def _variant_checker(ctx: Ctx, reg: Registry) -> c.Checker:
 
 # --- runtimes.yaml --------------------------------------------------------------------------
 
-_RUNTIME_KEYS = ("id", "name", "versioning", "versions", "source", "confidence", "notes")
-_VERSION_KEYS = (
-    "version",
-    "date",
-    "adds",
-    "drops",
-    "snapshot",
-    "llama_cpp_build",
-    "llama_cpp_commit",
-    "source",
-    "notes",
-)
+_RUNTIME_KEYS = _keys(Runtime)
+_VERSION_KEYS = _keys(RuntimeVersion)
 VERSIONINGS = ("build", "dotted")
 
 

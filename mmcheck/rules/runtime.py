@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mmcheck.evidence import CERTAIN_AGAINST
 from mmcheck.rules.base import Context, Hit, Severity, rule
+
+if TYPE_CHECKING:
+    from mmcheck.runtimes import Support
 
 
 @rule("MM401", "unknown-projector-type", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
@@ -56,19 +60,25 @@ def missing_projector_type(ctx: Context) -> Iterator[Hit]:
 
 @rule("MM403", "runtime-version-required", severity=Severity.INFO, scope="projector")
 def runtime_version_required(ctx: Context) -> Iterator[Hit]:
-    """The projector type needs a minimum runtime version.
+    """The projector type is newer than some runtime releases: the first version of each runtime
+    that loads it, from the version table (`compat_db/runtimes.yaml`).
 
     Why: Bundled runtimes (KoboldCpp, LM Studio, Ollama, llama-cpp-python) lag upstream by weeks; a
-    type added upstream is `unknown projector type` in an older build.
+    type added upstream is `unknown projector type` in an older build. Types every recorded version
+    loads are not reported.
 
-    Fix: Update the runtime to at least the version shown.
+    Fix: Update the runtime to at least the version shown, or name yours with `--runtime`.
     """
-    if ctx.mmproj is None or ctx.mmproj.projector is None:
-        return
-    for tower in ctx.mmproj.projector.towers.values():
-        if tower.spec is not None and tower.spec.min_runtime:
-            need = ", ".join(f"{rt} >= {v}" for rt, v in sorted(tower.spec.min_runtime.items()))
-            yield Hit(f"{tower.type_id} needs {need}", "update the runtime if it is older", file="mmproj")
+    from mmcheck.runtimes import first_versions
+
+    for declared in dict.fromkeys(t for _, t in _declared_towers(ctx)):
+        firsts = [f for f in first_versions(ctx.db, declared) if not f.endswith(" or earlier")]
+        if firsts:
+            yield Hit(
+                f"{declared} is loaded from: {'; '.join(firsts)}",
+                "check your runtime's version, or pass --runtime NAME@VERSION",
+                file="mmproj",
+            )
 
 
 @rule("MM404", "legacy-flags", severity=Severity.INFO, scope="projector")
@@ -92,11 +102,11 @@ def legacy_flags(ctx: Context) -> Iterator[Hit]:
 
 def _runtime_spec(ctx: Context):  # type: ignore[no-untyped-def]
     """The runtime the options name, or None (a bad value was rejected when the options were read)."""
+    if not ctx.options.runtime:
+        return None
     from mmcheck.errors import ConfigError
     from mmcheck.runtimes import parse_runtime
 
-    if not ctx.options.runtime:
-        return None
     try:
         return parse_runtime(ctx.options.runtime, ctx.db, ctx.options.runtime_version)
     except ConfigError:
@@ -112,6 +122,17 @@ def _declared_towers(ctx: Context) -> Iterator[tuple[str, str]]:
             yield m, tower.declared_type
 
 
+def _support(ctx: Context) -> Iterator[Support]:
+    """Whether the named runtime loads each of the projector's declared types (each type once)."""
+    from mmcheck.runtimes import type_support
+
+    spec = _runtime_spec(ctx)
+    if spec is None:
+        return
+    for type_string in dict.fromkeys(t for _, t in _declared_towers(ctx)):
+        yield type_support(ctx.db, spec, type_string)
+
+
 @rule("MM405", "runtime-too-old", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="projector")
 def runtime_too_old(ctx: Context) -> Iterator[Hit]:
     """The runtime you named (`--runtime`, or the one `mmcheck exec` detected) does not load this projector type.
@@ -121,23 +142,10 @@ def runtime_too_old(ctx: Context) -> Iterator[Hit]:
 
     Fix: Update the runtime to at least the version named, or use a projector type it loads.
     """
-    from mmcheck.runtimes import type_support
-
-    spec = _runtime_spec(ctx)
-    if spec is None:
-        return
-    seen: set[str] = set()
-    for _, type_string in _declared_towers(ctx):
-        if type_string in seen:
-            continue
-        seen.add(type_string)
-        s = type_support(ctx.db, spec, type_string)
+    for s in _support(ctx):
         if s.status == "no":
-            need = (
-                f"update to {ctx.db.runtimes[spec.runtime].name} {s.first_known} or newer"
-                if s.first_known
-                else ("use a runtime that loads it")
-            )
+            name = ctx.db.runtimes[s.spec.runtime].name
+            need = f"update to {name} {s.first_known} or newer" if s.first_known else "use a runtime that loads it"
             yield Hit(s.reason, need, file="mmproj")
 
 
@@ -151,16 +159,6 @@ def runtime_support_unknown(ctx: Context) -> Iterator[Hit]:
 
     Fix: Nothing to fix; try the pair, or tell us the llama.cpp build your runtime bundles.
     """
-    from mmcheck.runtimes import type_support
-
-    spec = _runtime_spec(ctx)
-    if spec is None:
-        return
-    seen: set[str] = set()
-    for _, type_string in _declared_towers(ctx):
-        if type_string in seen:
-            continue
-        seen.add(type_string)
-        s = type_support(ctx.db, spec, type_string)
+    for s in _support(ctx):
         if s.status == "unknown":
             yield Hit(f"not known: {s.reason}", "", file="mmproj")
