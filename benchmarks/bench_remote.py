@@ -1,6 +1,6 @@
 """Benchmark remote checks (hf:// by HTTP range) against the loopback Hub with 50 ms per request.
 
-Two pairs, each served from ``mmcheck.testing.hubserver`` (Hub on one port, CDN on another, 50 ms
+Two pairs, each served from ``tests.hubserver`` (Hub on one port, CDN on another, 50 ms
 added to every request, as a nearby CDN edge costs) and read locally for the reference:
 
 - the 262,144-token text model of ``benchmarks/run.py`` + a 7B-class projector, ``--no-smoke``:
@@ -92,7 +92,7 @@ def _mb(n: int) -> str:
 
 def main(repeat: int = 5) -> int:
     """Serve the pairs with 50 ms latency, time local and remote ``pair`` runs, print the numbers."""
-    from mmcheck.testing.hubserver import serve
+    from tests.hubserver import serve
 
     print(f"Remote checks (loopback Hub + CDN, {LATENCY_MS} ms per request; medians of {repeat} runs)")
     with tempfile.TemporaryDirectory() as tmp:

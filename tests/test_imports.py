@@ -1,0 +1,98 @@
+"""Issue 11: ``mmcheck pair`` imports neither numpy nor gguf when the smoke test will not run.
+
+Whether it runs is decided from the headers alone: ``--no-smoke``, a header-only or truncated file,
+or a file that cannot be read at all. Each case runs ``python -X importtime -m mmcheck pair ...`` in
+a subprocess and reads the modules it imported from stderr (not timed: benchmarks/run.py times it).
+A control case (both files complete, smoke test on) shows that the parsing does see numpy and gguf.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmcheck.testing import write_projector, write_text_model
+
+HEAVY = ("numpy", "gguf")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("imports")
+    out = {
+        "model": write_text_model(d / "model.gguf", n_embd=64),
+        "mmproj": write_projector(d / "mmproj.gguf", n_embd_out=64),
+        "model-header-only": write_text_model(d / "model-ho.gguf", n_embd=64, header_only=True),
+        "mmproj-header-only": write_projector(d / "mmproj-ho.gguf", n_embd_out=64, header_only=True),
+    }
+    data = out["model"].read_bytes()
+    (d / "model-truncated.gguf").write_bytes(data[: len(data) - 4096])  # the header intact, the data cut short
+    out["model-truncated"] = d / "model-truncated.gguf"
+    (d / "not-gguf.gguf").write_bytes(b"this is not a GGUF file\n" * 8)
+    out["not-gguf"] = d / "not-gguf.gguf"
+    out["missing"] = d / "does-not-exist.gguf"
+    return out
+
+
+def imported(stderr: str) -> set[str]:
+    """The modules a ``python -X importtime`` run imported, from its stderr."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":  # the header line
+                names.add(name)
+    return names
+
+
+def heavy(names: set[str]) -> set[str]:
+    return {n for n in names if n.split(".")[0] in HEAVY}
+
+
+def pair(files: dict[str, Path], model: str, mmproj: str, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-X", "importtime", "-m", "mmcheck", "pair", str(files[model]), str(files[mmproj]), *args]
+    # cwd: the temporary folder, so that no configuration file (pyproject.toml) is found
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=files["model"].parent, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("model", "mmproj", "args", "code"),
+    [
+        pytest.param("model", "mmproj", ("--no-smoke",), (0, 1), id="no-smoke"),
+        pytest.param("model-header-only", "mmproj-header-only", ("--no-smoke",), (0, 1), id="header-only-no-smoke"),
+        pytest.param("model-header-only", "mmproj-header-only", (), (0, 1), id="header-only"),
+        pytest.param("model", "mmproj-header-only", (), (0, 1), id="projector-header-only"),
+        pytest.param("model-header-only", "mmproj", (), (0, 1), id="model-header-only"),
+        pytest.param("model-truncated", "mmproj", (), (0, 1), id="model-truncated"),
+        pytest.param("model", "not-gguf", (), (2,), id="projector-not-gguf"),
+        pytest.param("not-gguf", "mmproj", (), (2,), id="model-not-gguf"),
+        pytest.param("model", "missing", (), (2,), id="projector-missing"),
+    ],
+)
+def test_no_numpy_or_gguf_when_the_smoke_test_cannot_run(
+    files: dict[str, Path], model: str, mmproj: str, args: tuple[str, ...], code: tuple[int, ...]
+) -> None:
+    proc = pair(files, model, mmproj, *args)
+    assert proc.returncode in code, proc.stderr[-2000:]
+    names = imported(proc.stderr)
+    assert "mmcheck.pair" in names  # the run got as far as checking the pair
+    assert heavy(names) == set(), f"imported although the smoke test cannot run: {sorted(heavy(names))[:10]}"
+
+
+def test_header_only_pair_reports_the_smoke_test_as_skipped(files: dict[str, Path]) -> None:
+    import json
+
+    proc = pair(files, "model-header-only", "mmproj-header-only", "--format", "json")
+    smoke = json.loads(proc.stdout)["smoke"]
+    assert smoke["status"] == "skipped" and "header-only" in smoke["reason"]
+    assert heavy(imported(proc.stderr)) == set()
+
+
+def test_control_the_smoke_test_imports_numpy_and_gguf(files: dict[str, Path]) -> None:
+    """With both files complete the smoke test runs: the parsing above sees numpy and gguf when they load."""
+    proc = pair(files, "model", "mmproj")
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert {n.split(".")[0] for n in heavy(imported(proc.stderr))} == set(HEAVY)
