@@ -1,44 +1,69 @@
-"""The command line: parse arguments, call the library, render, return an exit code.
+"""The command line: parse arguments, build the objects, run, write, exit.
 
-Exit codes (stable, like ruff/mypy): 0 ok, 1 findings at or above ``--fail-on``, 2 usage errors,
-unreadable or malformed input, bad configuration and internal errors. ``main()`` wraps the typer
-app so that no exception ever escapes as a traceback or as typer's default exit code 1.
+Logic lives in importable modules (``mmcheck.pair``, ``mmcheck.scan``, ``mmcheck.settings``,
+``mmcheck.render``, ``mmcheck.output``); each command here only turns options into a
+:class:`~mmcheck.settings.CommandLine`, calls the library and writes what a reporter returns.
+
+Exit codes (stable, as ruff's and mypy's): 0 ok, 1 findings at or above ``--fail-on``, 2 usage
+errors, unreadable or malformed input, bad configuration and internal errors. Every exit 2 is one
+line on stderr (``mmcheck: error: ...``); ``main()`` guarantees that no exception escapes.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typer re-evaluates every string annotation of
+# every command on every run (25-40 ms); names used only for type checking are quoted instead.
 import contextlib
 import os
+import shutil
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mmcheck.errors import ConfigError, GGUFError, MMCheckError
+from mmcheck import __version__
+from mmcheck.errors import ExitCode, GGUFError, MMCheckError, error_line
+from mmcheck.render import FORMATS_OF, Command, Format, RenderContext
+from mmcheck.settings import CommandLine, Settings
+from mmcheck.verdict import FailOn
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
+if TYPE_CHECKING:
+    from mmcheck.pair import Report
+
+
+def _help_width() -> int:
+    """Help text fits the terminal (``COLUMNS``), between 50 and 100 columns."""
+    return max(50, min(shutil.get_terminal_size((80, 24)).columns, 100))
+
 
 app = typer.Typer(
     name="mmcheck",
     help=(
-        "Check that a multimodal projector (mmproj GGUF) fits a text model GGUF before you load them.\n\n"
-        "Start with:  mmcheck pair model.gguf mmproj.gguf\n\n"
-        "Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input errors."
+        "Check that a multimodal projector (mmproj GGUF) fits a text model GGUF before you load them."
+        "\n\nStart with:  mmcheck pair model.gguf mmproj.gguf"
+        "\n\nExit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input errors."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": _help_width()},
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mmcheck {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
     """mmcheck: multimodal projector / text-model compatibility checker."""
 
 
@@ -51,46 +76,75 @@ def _register_db() -> None:
 _register_db()
 
 
-class InspectFormat(str, Enum):
-    """Output formats of ``inspect``."""
+# ------------------------------------------------------------------------------------------------
+# Options shared by the commands (the help says what the default is; typer adds no notes of its own)
+# ------------------------------------------------------------------------------------------------
+
+_NO_NOTES = {"show_default": False, "show_envvar": False}
+
+
+class ShortFormat(str, Enum):
+    """Output formats of ``inspect``, ``rules`` and ``suggest``."""
 
     table = "table"
     json = "json"
 
 
+FormatChoice = Enum("FormatChoice", {f.value: f.value for f in Format}, type=str)  # type: ignore[misc]
+FailOnChoice = Enum("FailOnChoice", {f.value: f.value for f in FailOn}, type=str)  # type: ignore[misc]
+
 DbOption = Annotated[
     Path | None,
-    typer.Option(
-        "--db",
-        help="Use the compatibility database in DIR instead of the built-in one (env: MMCHECK_DB).",
-        metavar="DIR",
-        envvar="MMCHECK_DB",
-    ),
+    typer.Option("--db", metavar="DIR", envvar="MMCHECK_DB", **_NO_NOTES,
+                 help="Use the compatibility database in DIR instead of the built-in one (env MMCHECK_DB)."),
+]  # fmt: skip
+FormatOption = Annotated[
+    FormatChoice | None,  # type: ignore[valid-type]
+    typer.Option("--format", "-f", envvar="MMCHECK_FORMAT", **_NO_NOTES,
+                 help="table (people), json (scripts), sarif (code scanning), github (annotations), junit, "
+                      "html (scan only); auto: github under GitHub Actions, else table. Default table; "
+                      "env MMCHECK_FORMAT, config format."),
+]  # fmt: skip
+FailOnOption = Annotated[
+    FailOnChoice | None,  # type: ignore[valid-type]
+    typer.Option("--fail-on", **_NO_NOTES,
+                 help="Exit 1 from this verdict on: mismatch, likely-garbage (default), unknown, or "
+                      "warning (any warning). For one file (lint, inspect): errors fail, and warnings "
+                      "too with warning."),
+]  # fmt: skip
+ExitZeroOption = Annotated[
+    bool, typer.Option("--exit-zero", help="Exit 0 even when the result fails --fail-on (errors still exit 2).")
 ]
-
-
-def load_database(db: Path | None) -> Any:
-    """Load the compatibility database (the built-in one, or ``db``)."""
-    from mmcheck.db import load_db
-
-    return load_db(db)
-
-
-# ------------------------------------------------------------------------------------------------
-# Remote paths (issue 13): hf://ORG/REPO[@REV]/PATH and http(s):// URLs wherever a file is accepted
-# ------------------------------------------------------------------------------------------------
-
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option("--select", metavar="RULES", help="Only these rules: codes, prefixes (MM5) or names, "
+                 "comma-separated or repeated. Replaces the config's select."),
+]  # fmt: skip
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option("--ignore", metavar="RULES", help="Skip these rules (as --select); added to the config's ignore."),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE (never over an input).")
+]
+IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore configuration files.")]
+RuntimeOption = Annotated[
+    str | None,
+    typer.Option("--runtime", metavar="ID@VERSION",
+                 help="The runtime you load the files with: llama.cpp@b6907, koboldcpp@1.98, ollama@0.12.3, "
+                      "lmstudio@0.3.30, llama-cpp-python@0.3.16. Flags projector types it is too old for "
+                      "(docs/runtimes.md). Config: runtime."),
+]  # fmt: skip
 TimeoutOption = Annotated[
     float | None,
-    typer.Option(
-        "--timeout", min=0.001, metavar="SECONDS",
-        help="Remote files: seconds to wait for a connection or a read (default 10; config `timeout`).",
-    ),
+    typer.Option("--timeout", min=0.001, metavar="SECONDS", **_NO_NOTES,
+                 help="Remote files: seconds to wait for a connection or a read (default 10; config timeout)."),
 ]  # fmt: skip
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Remote files: do not use the header cache.")]
 VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Remote files: print requests made and bytes fetched per file.")
+    bool, typer.Option("--verbose", "-v", help="More detail: info findings; requests and bytes of remote files.")
 ]
+TimingsOption = Annotated[bool, typer.Option("--timings", help="Add wall-clock timings (not deterministic).")]
 
 
 def file_arg(raw: str) -> Any:
@@ -101,14 +155,47 @@ def file_arg(raw: str) -> Any:
     return as_file_path(raw)
 
 
-def _remote_setup(cfg: Any, timeout: float | None, no_cache: bool) -> None:
-    """Apply --timeout / --no-cache (and the config's ``timeout``) to remote reads."""
-    t = timeout if timeout is not None else getattr(cfg, "timeout", None)
-    if t is None and not no_cache:
-        return
-    from mmcheck.remote import configure
+def _settings(cli: CommandLine, *, smoke_default: bool = True) -> Settings:
+    from mmcheck.settings import resolve
 
-    configure(**({"timeout": float(t)} if t is not None else {}), **({"cache": False} if no_cache else {}))
+    return resolve(cli, smoke_default=smoke_default)
+
+
+def _enum(value: Any, kind: Any) -> Any:
+    return None if value is None else kind(value.value)
+
+
+def _format(settings: Settings, command: Command) -> Format:
+    """The output format of ``command`` (``ConfigError``-style usage error when it offers none such)."""
+    fmt = settings.fmt.resolved()
+    offered = FORMATS_OF[command]
+    if fmt not in offered:
+        names = ", ".join(f.value for f in offered)
+        raise typer.BadParameter(
+            f"'{fmt.value}' is not a format of {command} (one of {names}, auto)",
+            param_hint="'--format' (or MMCHECK_FORMAT, or the configuration's format)",
+        )
+    return fmt
+
+
+def _context(settings: Settings, command: Command, output: Path | None, **kw: Any) -> RenderContext:
+    stream_is_tty = output is None and sys.stdout.isatty()
+    color = stream_is_tty and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size((80, 24)).columns if stream_is_tty else 80
+    return RenderContext(command=command, fail_on=settings.fail_on, color=color, width=max(width, 60), **kw)
+
+
+def _write(
+    fmt: Format, reports: "list[Report]", context: RenderContext, output: Path | None, inputs: list[Any]
+) -> None:
+    from mmcheck.output import append_step_summary, emit
+    from mmcheck.render import render
+
+    emit(render(fmt, reports, context), output, inputs)
+    if fmt == Format.github:
+        from mmcheck.render.github import step_summary
+
+        append_step_summary(step_summary(reports, root=context.root))
 
 
 def _transfer_report(verbose: bool) -> None:
@@ -124,191 +211,63 @@ def _transfer_report(verbose: bool) -> None:
         typer.echo(f"mmcheck: remote total: {total_r} request(s), {total_b} bytes", err=True)
 
 
-def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
-    """``mmcheck: error: FILE: message`` — the one line every error becomes."""
-    return f"mmcheck: error: {path}: {message}" if path is not None else f"mmcheck: error: {message}"
+def _exit(failed: bool, exit_zero: bool) -> None:
+    if failed and not exit_zero:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+# ------------------------------------------------------------------------------------------------
+# inspect
+# ------------------------------------------------------------------------------------------------
 
 
 @app.command()
 def inspect(
-    files: Annotated[
-        list[str], typer.Argument(help="GGUF files to describe (or hf:// / https:// URLs).", metavar="FILE...")
-    ],
-    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table (for people) or json.")] = (
-        InspectFormat.table
-    ),
+    files: Annotated[list[str], typer.Argument(help="GGUF files (or hf:// / https:// URLs).", metavar="FILE...")],
+    fmt: Annotated[ShortFormat, typer.Option("--format", "-f", help="table (for people) or json.")] = ShortFormat.table,
     db: DbOption = None,
+    isolated: IsolatedOption = False,
     timeout: TimeoutOption = None,
     no_cache: NoCacheOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Say what each GGUF file is and show its key facts.
+    """Say what each GGUF file is, show its key facts and its single-file findings.
 
     A text model shows its architecture, embedding width, context length, layers, heads, vocabulary
-    and tokenizer; a projector shows its projector type(s), computed output width, encoder and
-    tokens per image. Every file shows its tensor count, quantization types and data status
-    (complete, header-only or truncated). Unreadable files are reported on stderr and make the
-    exit code 2; the other files are still shown.
+    and tokenizer; a projector its type(s), computed output width, encoder and tokens per image.
+    Every file shows its tensors, quantization and data status, and the findings of the
+    single-file rules (truncated data, big-endian, a later shard, nested arrays, a Git LFS
+    pointer, ...).
+
+    Exit codes: 0 no error finding, 1 an error finding (the runtime would refuse the file),
+    2 a file cannot be read (reported on stderr; the other files are still shown).
     """
-    from mmcheck.inspection import info_to_dict, inspect_file
+    from mmcheck.lint import inspect_many
 
-    loaded: list[Any] = []
+    cli = CommandLine(isolated=isolated, db=db, timeout=timeout, no_cache=no_cache)
+    settings = _settings(cli)
+    result = inspect_many([file_arg(f) for f in files], settings)
+    for path, message in result.errors:
+        typer.echo(error_line(message, path), err=True)
+    from mmcheck.output import emit
 
-    def database() -> Any:  # loaded on the first projector only: text models do not need it
-        if not loaded:
-            loaded.append(load_database(db))
-        return loaded[0]
+    if fmt == ShortFormat.json:
+        from mmcheck.render.inspect_table import inspect_json
 
-    _remote_setup(None, timeout, no_cache)
-    infos = []
-    failed = False
-    for f in files:
-        try:
-            infos.append(inspect_file(file_arg(f), database))
-        except GGUFError as e:
-            typer.echo(error_line(str(e), f), err=True)
-            failed = True
-    if fmt == InspectFormat.json:
-        import json
-
-        typer.echo(json.dumps({"schema_version": 1, "files": [info_to_dict(i) for i in infos]}, indent=2))
+        emit(inspect_json(result), None)
     else:
         from mmcheck.render.inspect_table import render_inspect
 
-        render_inspect(infos)
+        emit(render_inspect(result, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ), None)
     _transfer_report(verbose)
-    if failed:
-        raise typer.Exit(EXIT_ERROR)
+    if result.errors:
+        raise typer.Exit(ExitCode.ERROR)
+    _exit(result.fails(), False)
 
 
-class PairFormat(str, Enum):
-    """Output formats of ``pair`` and ``lint``."""
-
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    junit = "junit"
-    auto = "auto"
-
-
-FailOnChoice = Enum("FailOnChoice", {v: v for v in ("mismatch", "likely-garbage", "unknown", "warning")}, type=str)  # type: ignore[misc]
-
-SelectOption = Annotated[
-    list[str] | None,
-    typer.Option("--select", help="Only these rules (codes, prefixes like MM5, or names). Repeatable.", metavar="RULE"),
-]
-IgnoreOption = Annotated[
-    list[str] | None,
-    typer.Option("--ignore", help="Skip these rules (codes, prefixes or names). Repeatable.", metavar="RULE"),
-]
-FormatOption = Annotated[
-    PairFormat | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table (people), json (scripts), sarif (code scanning), github (annotations), junit; "
-        "auto = github under GitHub Actions, else table. Env: MMCHECK_FORMAT.",
-        envvar="MMCHECK_FORMAT",
-    ),
-]
-FailOnOption = Annotated[
-    FailOnChoice | None,  # type: ignore[valid-type]
-    typer.Option(
-        "--fail-on",
-        help="Exit 1 from this verdict on: mismatch, likely-garbage (default), unknown, or warning (any warning).",
-    ),
-]
-ExitZeroOption = Annotated[
-    bool, typer.Option("--exit-zero", help="Exit 0 even when the result fails --fail-on (errors still exit 2).")
-]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.", metavar="FILE")]
-IsolatedOption = Annotated[bool, typer.Option("--isolated", help="Ignore configuration files.")]
-RuntimeOption = Annotated[
-    str | None,
-    typer.Option(
-        "--runtime",
-        help="The runtime you load the files with, as ID@VERSION: llama.cpp@b6907, koboldcpp@1.98, "
-        "ollama@0.12.3, lmstudio@0.3.30, llama-cpp-python@0.3.16. Flags projector types it is too old for "
-        "(docs/runtimes.md). Config: runtime.",
-        metavar="ID@VERSION",
-    ),
-]
-
-
-def _settings(isolated: bool) -> Any:
-    from mmcheck.config import Config, find_config, load_config
-
-    return Config() if isolated else load_config(find_config())
-
-
-def _database_for(cfg: Any, db: Path | None) -> Any:
-    """The database: --db / MMCHECK_DB, else the config file's ``db``, else the built-in one."""
-    return load_database(db or (Path(cfg.db) if cfg.db else None))
-
-
-def _threshold(cfg: Any, fail_on: Any) -> Any:
-    """--fail-on, else the config file's ``fail-on``, else likely-garbage."""
-    from mmcheck.verdict import FailOn
-
-    return FailOn(fail_on.value if fail_on is not None else (cfg.fail_on or "likely-garbage"))
-
-
-def _rule_filters(cfg: Any, select: list[str] | None, ignore: list[str] | None) -> tuple[Any, Any]:
-    """(select, ignore): the command line's --select replaces the config's; --ignore adds to it."""
-    return select or cfg.select or None, (ignore or []) + cfg.ignore or None
-
-
-def _runtime(cfg: Any, runtime: str | None, database: Any) -> Any:
-    """The runtime from --runtime, else the config's ``runtime`` (+ ``runtime-version``), or None.
-    A malformed value is a ConfigError (one line, exit 2)."""
-    from mmcheck.runtimes import parse_runtime
-
-    if runtime is not None:
-        return parse_runtime(runtime, database)
-    if cfg.runtime:
-        return parse_runtime(cfg.runtime, database, cfg.runtime_version)
-    if cfg.runtime_version:
-        raise ConfigError(f"{cfg.path}: runtime-version is set but runtime is not")
-    return None
-
-
-def _options(
-    cfg: Any,
-    *,
-    ctx_size: int | None = None,
-    batch_size: int | None = None,
-    ubatch_size: int | None = None,
-    runtime: Any = None,
-) -> Any:
-    """Rule options from the command line, then the config file, then llama.cpp's defaults.
-    ``runtime`` is a resolved :class:`mmcheck.runtimes.RuntimeSpec` (see :func:`_runtime`)."""
-    from mmcheck.rules import Options
-
-    return Options(
-        ctx_size=ctx_size or cfg.ctx_size,
-        batch_size=batch_size or cfg.batch_size or 2048,
-        ubatch_size=ubatch_size or cfg.ubatch_size or 512,
-        runtime=runtime.runtime if runtime is not None else None,
-        runtime_version=runtime.version if runtime is not None else None,
-    )
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text)
-    else:
-        try:
-            output.write_text(text + "\n", encoding="utf-8")
-        except OSError as e:
-            raise MMCheckError(f"cannot write {output}: {e.strerror or e}") from None
-
-
-def _resolve_format(fmt: Enum | None, cfg: Any) -> str:
-    name = fmt.value if fmt is not None else (cfg.format or "table")
-    if name == "auto":
-        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "table"
-    return str(name)
+# ------------------------------------------------------------------------------------------------
+# pair
+# ------------------------------------------------------------------------------------------------
 
 
 @app.command()
@@ -320,7 +279,8 @@ def pair(
     exit_zero: ExitZeroOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict word.")] = False,
     smoke: Annotated[
-        bool | None, typer.Option("--smoke/--no-smoke", help="Run the projection smoke test (default: on).")
+        bool | None,
+        typer.Option("--smoke/--no-smoke", show_default=False, help="Run the projection smoke test (default on)."),
     ] = None,
     strict_roles: Annotated[
         bool, typer.Option("--strict-roles", help="The first file must be the text model, as a runtime's -m.")
@@ -328,18 +288,38 @@ def pair(
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     ctx_size: Annotated[
-        int | None, typer.Option("--ctx-size", "-c", help="The context size you run with (default: the model's).")
+        int | None,
+        typer.Option(
+            "--ctx-size",
+            "-c",
+            min=1,
+            metavar="TOKENS",
+            **_NO_NOTES,
+            help="The context size you run with (default: the model's).",
+        ),
     ] = None,
     ubatch_size: Annotated[
-        int | None, typer.Option("--ubatch-size", "-ub", help="Your micro-batch size (llama.cpp default 512).")
+        int | None,
+        typer.Option(
+            "--ubatch-size",
+            "-ub",
+            min=1,
+            metavar="TOKENS",
+            **_NO_NOTES,
+            help="Your micro-batch size (llama.cpp default 512).",
+        ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", "-b", help="Your batch size (llama.cpp default 2048).")
+        int | None,
+        typer.Option(
+            "--batch-size", "-b", min=1, metavar="TOKENS", **_NO_NOTES, help="Your batch size (llama.cpp default 2048)."
+        ),
     ] = None,
     runtime: RuntimeOption = None,
     output: OutputOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
+    timings: TimingsOption = False,
     timeout: TimeoutOption = None,
     no_cache: NoCacheOption = False,
     verbose: VerboseOption = False,
@@ -347,80 +327,55 @@ def pair(
     """Check that MMPROJ fits MODEL: match, unknown, likely-garbage or mismatch.
 
     \b
-    match           the projector fits and is known to be made for this model (or its base)
-    unknown         widths fit, nothing contradicts, but nothing confirms either
-    likely-garbage  it will load, but the output will be nonsense (another lineage)
+    match           evidence that the projector was made for this model
+    unknown         no evidence decides it (the report says why)
+    likely-garbage  it loads, but the output will be nonsense
     mismatch        the runtime will refuse the pair or crash
 
+    Exit codes: 0 verdict better than --fail-on, 1 at or worse,
+    2 unreadable input or usage error.
+
     \b
-    Exit codes: 0 verdict better than --fail-on, 1 at or worse, 2 unreadable input or usage error.
     Examples:
       mmcheck pair model.gguf mmproj.gguf
-      mmcheck pair model.gguf mmproj.gguf --format json --no-smoke
-      mmcheck pair model.gguf mmproj.gguf --fail-on unknown --quiet
+      mmcheck pair model.gguf mmproj.gguf -f json --no-smoke
+      mmcheck pair model.gguf mmproj.gguf --fail-on unknown -q
       mmcheck pair model.gguf mmproj.gguf --runtime koboldcpp@1.98
-      mmcheck pair hf://ORG/REPO/model-Q4_K_M.gguf hf://ORG/REPO/mmproj-F16.gguf -v
+      mmcheck pair hf://ORG/REPO/m.gguf hf://ORG/REPO/p.gguf -v
     """
     from mmcheck.pair import check_pair
 
-    cfg = _settings(isolated)
-    database = _database_for(cfg, db)
-    spec = _runtime(cfg, runtime, database)
-    options = _options(cfg, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size, runtime=spec)
-    run_smoke = smoke if smoke is not None else (cfg.smoke if cfg.smoke is not None else True)
-    rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
-    _remote_setup(cfg, timeout, no_cache)
+    cli = CommandLine(
+        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or [],
+        ignore=ignore or [], runtime=runtime, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size,
+        smoke=smoke, timeout=timeout, no_cache=no_cache,
+    )  # fmt: skip
+    settings = _settings(cli)
+    out_fmt = _format(settings, "pair")
+    inputs = [file_arg(model), file_arg(mmproj)]
     report = check_pair(
-        file_arg(model),
-        file_arg(mmproj),
-        smoke=run_smoke,
-        strict_roles=strict_roles,
-        db=database,
-        options=options,
-        select=rule_select,
-        ignore=rule_ignore,
-    )
+        inputs[0], inputs[1], smoke=settings.smoke, strict_roles=strict_roles, db=settings.db,
+        options=settings.options, select=settings.select, ignore=settings.ignore,
+    )  # fmt: skip
     _transfer_report(verbose)
     if report.error is not None:
-        raise typer.Exit(_report_error(report))
-    threshold = _threshold(cfg, fail_on)
-    _render_pair(report, _resolve_format(fmt, cfg), quiet=quiet, output=output)
-    if report.fails(threshold) and not exit_zero:
-        raise typer.Exit(EXIT_FINDINGS)
+        typer.echo(error_line(report.error, report.error_path), err=True)
+        raise typer.Exit(ExitCode.ERROR)
+    context = _context(settings, "pair", output, quiet=quiet, timings=timings, verbose=verbose)
+    _write(out_fmt, [report], context, output, inputs)
+    _exit(report.fails(settings.fail_on), exit_zero)
 
 
-def _report_error(report: Any) -> int:
-    typer.echo(error_line(report.error, report.error_path), err=True)
-    return EXIT_ERROR
-
-
-def _render_pair(report: Any, fmt: str, *, quiet: bool, output: Path | None) -> None:
-    if fmt == "json":
-        import json
-
-        _emit(json.dumps(report.to_dict(), indent=2), output)
-    elif fmt == "table":
-        from mmcheck.render.pair_table import render_report
-
-        if output is not None:
-            import contextlib
-            import io
-
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf):
-                render_report(report, quiet=quiet)
-            _emit(buf.getvalue().rstrip("\n"), output)
-        else:
-            render_report(report, quiet=quiet)
-    else:
-        from mmcheck.render import formats
-
-        _emit(formats.render([report], fmt), output)
+# ------------------------------------------------------------------------------------------------
+# lint
+# ------------------------------------------------------------------------------------------------
 
 
 @app.command()
 def lint(
-    files: Annotated[list[str], typer.Argument(help="GGUF files to check one by one.", metavar="FILE...")],
+    files: Annotated[
+        list[str], typer.Argument(help="GGUF files, or folders (searched recursively).", metavar="PATH...")
+    ],
     fmt: FormatOption = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
@@ -434,121 +389,84 @@ def lint(
     no_cache: NoCacheOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Check single files: a projector's type, required keys and tensors, layer chaining,
-    quantization, declared vs actual width, legacy flags; a text model's vocabulary vs embedding
-    shape and required keys. Exit codes as for `pair` (default --fail-on likely-garbage)."""
-    import json
+    """Check files one by one: integrity (truncated, big-endian, a later shard, nested arrays,
+    Git LFS pointers); a projector's type, keys, tensors, layer chaining, precision and width;
+    a text model's keys and vocabulary. Each file is ok, warning or error.
 
-    from mmcheck.pair import lint_file
-    from mmcheck.rules import resolve
+    Exit codes: 0 no error finding (with --fail-on warning: no warning either),
+    1 otherwise, 2 a file cannot be read or a usage error.
 
-    cfg = _settings(isolated)
-    database = _database_for(cfg, db)
-    rules = resolve(*_rule_filters(cfg, select, ignore))
-    threshold = _threshold(cfg, fail_on)
-    options = _options(cfg, runtime=_runtime(cfg, runtime, database))
-    _remote_setup(cfg, timeout, no_cache)
-    reports = []
-    failed_read = False
-    for f in files:
-        try:
-            reports.append(lint_file(file_arg(f), db=database, rules=rules, options=options))
-        except GGUFError as e:
-            typer.echo(error_line(str(e), f), err=True)
-            failed_read = True
-    name = _resolve_format(fmt, cfg)
-    if name == "json":
-        _emit(json.dumps({"schema_version": 1, "files": [_lint_dict(r) for r in reports]}, indent=2), output)
-    elif name == "table":
-        for r in reports:
-            typer.echo(f"{r.model_path}: {len(r.findings)} finding(s)")
-            for fd in r.findings:
-                typer.echo(f"  {fd.rule} {fd.severity.value:7} {fd.message}" + (f" — {fd.hint}" if fd.hint else ""))
-    else:
-        from mmcheck.render import formats
+    \b
+    Examples:
+      mmcheck lint mmproj-F16.gguf
+      mmcheck lint .                 # every GGUF file below .
+      mmcheck lint models/ -f sarif -o lint.sarif
+    """
+    from mmcheck.lint import lint_paths
 
-        _emit(formats.render(reports, name), output)
+    cli = CommandLine(
+        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or [],
+        ignore=ignore or [], runtime=runtime, timeout=timeout, no_cache=no_cache,
+    )  # fmt: skip
+    settings = _settings(cli)
+    out_fmt = _format(settings, "lint")
+    inputs = [file_arg(f) for f in files]
+    result = lint_paths(inputs, settings)
+    for path, message in result.errors:
+        typer.echo(error_line(message, path), err=True)
+    if not result.reports:
+        if result.errors:
+            raise typer.Exit(ExitCode.ERROR)
+        typer.echo(f"No GGUF files found in {', '.join(files)}.", err=True)
+        return
+    context = _context(settings, "lint", output, verbose=verbose)
+    _write(out_fmt, result.reports, context, output, inputs)
     _transfer_report(verbose)
-    if failed_read:
-        raise typer.Exit(EXIT_ERROR)
-    if not exit_zero and any(r.fails(threshold) for r in reports):
-        raise typer.Exit(EXIT_FINDINGS)
+    if result.errors:
+        raise typer.Exit(ExitCode.ERROR)
+    _exit(any(r.fails(settings.fail_on) for r in result.reports), exit_zero)
 
 
-def _lint_dict(r: Any) -> dict[str, Any]:
-    return {"path": r.model_path, "verdict": r.verdict.value, "findings": [f.to_dict() for f in r.findings]}
+# ------------------------------------------------------------------------------------------------
+# rules
+# ------------------------------------------------------------------------------------------------
 
 
 @app.command()
 def rules(
-    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,
+    codes: Annotated[
+        list[str] | None, typer.Argument(help="Rules to show in full: codes, prefixes or names.", metavar="[RULE...]")
+    ] = None,
+    fmt: Annotated[ShortFormat, typer.Option("--format", "-f", help="table or json.")] = ShortFormat.table,
 ) -> None:
-    """List every rule: code, name, severity, verdict effect and documentation."""
-    import json
+    """List every rule (code, name, severity, evidence), or show the named ones in full.
 
-    from mmcheck.rules import RULES
+    \b
+    Examples:
+      mmcheck rules
+      mmcheck rules MM101
+      mmcheck rules MM3,lineage-confirmed
+    """
+    from mmcheck.render.rules_table import render_rules
+    from mmcheck.rules import select_rules
+    from mmcheck.settings import split_codes
 
-    if fmt == InspectFormat.json:
-        doc = [
-            {
-                "code": r.code,
-                "name": r.name,
-                "severity": r.severity.value,
-                "effect": r.effect,
-                "scope": r.scope,
-                "summary": r.summary,
-                "why": r.why,
-                "fix": r.fix,
-            }
-            for r in RULES.values()
-        ]
-        typer.echo(json.dumps(doc, indent=2))
-        return
-    for r in RULES.values():
-        effect = f" -> {r.effect}" if r.effect else ""
-        typer.echo(f"{r.code}  {r.name}  [{r.severity.value}{effect}]")
-        typer.echo(f"    {r.summary}")
-        if r.fix:
-            typer.echo(f"    fix: {r.fix}")
+    chosen = select_rules(split_codes(codes or []))
+    typer.echo(render_rules(chosen, full=bool(codes), as_json=fmt == ShortFormat.json))
 
 
 # ------------------------------------------------------------------------------------------------
-# scan, suggest, exec (issue 6): thin wrappers over mmcheck.scan and mmcheck.launch
+# scan, suggest, exec
 # ------------------------------------------------------------------------------------------------
 
 
-def _progress_bar(enabled: bool) -> Any:
-    """A ``progress(phase, done, total)`` callback drawing a rich bar on stderr for long scans
-    (100+ files or pairs), and only when stderr is a terminal; plus a ``close()`` to end it."""
-    state: dict[str, Any] = {"bar": None, "tasks": {}}
+def _store_choice() -> Any:
+    from mmcheck.stores import STORE_IDS
 
-    def progress(phase: str, done: int, total: int) -> None:
-        if not enabled or total < 100:
-            return
-        bar = state["bar"]
-        if bar is None:
-            from rich.console import Console
-            from rich.progress import Progress
-
-            bar = state["bar"] = Progress(console=Console(stderr=True), transient=True)
-            bar.start()
-        if phase not in state["tasks"]:
-            label = "reading headers" if phase == "read" else "checking pairs"
-            state["tasks"][phase] = bar.add_task(label, total=total)
-        bar.update(state["tasks"][phase], completed=done)
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].stop()
-
-    progress.close = close  # type: ignore[attr-defined]
-    return progress
+    return Enum("StoreChoice", {v: v for v in STORE_IDS}, type=str)  # type: ignore[misc]
 
 
-_STORE_IDS = ("ollama", "lmstudio", "hf-cache", "llama-cache", "jan", "textgen-webui")  # mmcheck.stores.STORE_IDS
-StoreChoice = Enum("StoreChoice", {v: v for v in _STORE_IDS}, type=str)  # type: ignore[misc]
-_SCAN_FORMATS = ("table", "json", "sarif", "github", "junit", "html", "auto")
-ScanFormat = Enum("ScanFormat", {v: v for v in _SCAN_FORMATS}, type=str)  # type: ignore[misc]
+StoreChoice = _store_choice()
 
 
 @app.command()
@@ -561,19 +479,12 @@ def scan(
         ),
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also scan subfolders.")] = False,
-    fmt: Annotated[
-        ScanFormat | None,  # type: ignore[valid-type]
-        typer.Option(
-            "--format",
-            "-f",
-            help="table, json, sarif, github, junit, html (one self-contained page: "
-            "-o report.html), or auto. Env: MMCHECK_FORMAT.",
-            envvar="MMCHECK_FORMAT",
-        ),
-    ] = None,
+    fmt: FormatOption = None,
     fail_on: FailOnOption = None,
     exit_zero: ExitZeroOption = False,
-    smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each pair (default: off).")] = False,
+    smoke: Annotated[
+        bool | None, typer.Option("--smoke/--no-smoke", show_default=False, help="Smoke-test each pair (default off).")
+    ] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel header reads.")] = None,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
@@ -583,9 +494,7 @@ def scan(
     db: DbOption = None,
     store: Annotated[
         StoreChoice | None,  # type: ignore[valid-type]
-        typer.Option(
-            "--store", help="Read PATH as this store (default: auto-detected); no PATH: its default location."
-        ),
+        typer.Option("--store", help="Read PATH as this store (default: detected); no PATH: its default location."),
     ] = None,
     timeout: TimeoutOption = None,
     no_cache: NoCacheOption = False,
@@ -593,77 +502,48 @@ def scan(
 ) -> None:
     """Find every GGUF file, classify it by content, and check which projector fits which text model.
 
-    Each text model is paired with the projectors in its folder (or, when there are none, in the
-    nearest folder above it); names only break ties. The report is a matrix per projector, the
-    projector to use for each text model, the text models no projector fits, the projectors that
-    fit nothing, and notes (Git LFS pointers, unreadable files, several fitting projectors).
+    Each text model is paired with the projectors in its folder (or the nearest folder above);
+    names only break ties. Model stores are read as their runtime reads them (Ollama manifests,
+    Hugging Face and llama.cpp caches, LM Studio, Jan, text-generation-webui) and reported per
+    entry (llava:13b, org/repo@rev). With no PATH, the default store locations are scanned.
 
-    Model stores are read as their runtime reads them (Ollama manifests, Hugging Face cache
-    snapshots, LM Studio, llama.cpp's -hf cache, Jan, text-generation-webui): reported per entry
-    (llava:13b, org/repo@rev), paired by the store's own records first. With no PATH, the default
-    store locations that exist are scanned.
+    The scan fails (exit 1) when a file is unreadable or a Git LFS pointer,
+    a store record is broken, or a projector's best pair fails --fail-on.
+    Exit 2: a named path does not exist, or is not the --store named.
 
     \b
-    The scan fails (exit 1) when a file is unreadable or a Git LFS pointer, a store record is
-    broken, or a projector's best pair fails --fail-on (default likely-garbage). Exit 2: a named
-    path does not exist or is not the --store named.
     Examples:
-      mmcheck scan                          # the Ollama / HF / LM Studio / llama.cpp stores found
+      mmcheck scan                   # the stores found on this machine
+      mmcheck scan models/ -r
+      mmcheck scan . -r -f sarif -o mmcheck.sarif
       mmcheck scan ~/.ollama/models -f html -o report.html
-      mmcheck scan models/ --recursive
-      mmcheck scan . -r --format sarif -o mmcheck.sarif
-      mmcheck scan mmproj-F16.gguf          # the file and its folder-mates (the pre-commit hook)
-      mmcheck scan hf://ORG/REPO -r         # a Hugging Face repository, headers read by range
+      mmcheck scan mmproj-F16.gguf   # the file and its folder-mates
+      mmcheck scan hf://ORG/REPO -r  # a repository, headers by range
     """
-    import json
+    from mmcheck.stores.scanning import scan_paths
 
-    from mmcheck.stores.scanning import scan_paths as run_scan
+    cli = CommandLine(
+        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or [],
+        ignore=ignore or [], runtime=runtime, smoke=smoke, timeout=timeout, no_cache=no_cache,
+    )  # fmt: skip
+    settings = _settings(cli, smoke_default=False)
+    out_fmt = _format(settings, "scan")
+    inputs = [file_arg(p) for p in paths or []]
+    from mmcheck.output import progress_bar
 
-    cfg = _settings(isolated)
-    database = _database_for(cfg, db)
-    options = _options(cfg, runtime=_runtime(cfg, runtime, database))
-    rule_select, rule_ignore = _rule_filters(cfg, select, ignore)
-    progress = _progress_bar(sys.stderr.isatty())
-    _remote_setup(cfg, timeout, no_cache)
+    progress = progress_bar(sys.stderr.isatty())
     try:
-        result = run_scan(
-            [file_arg(p) for p in paths] if paths else [],
-            store=store.value if store is not None else None,
-            recursive=recursive,
-            db=database,
-            smoke=smoke,
-            jobs=jobs,
-            options=options,
-            select=rule_select,
-            ignore=rule_ignore,
-            progress=progress,
-        )
+        result = scan_paths(
+            inputs, store=store.value if store is not None else None, recursive=recursive, db=settings.db,
+            smoke=settings.smoke, jobs=jobs, options=settings.options, select=settings.select,
+            ignore=settings.ignore, progress=progress,
+        )  # fmt: skip
     finally:
         progress.close()
-    threshold = _threshold(cfg, fail_on)
-    name = _resolve_format(fmt, cfg)
-    if name == "json":
-        _emit(json.dumps(result.to_dict(), indent=2), output)
-    elif name == "table" and hasattr(result, "stores"):
-        from mmcheck.render.store_table import render_store_scan
-
-        _emit(render_store_scan(result), output)  # type: ignore[arg-type]
-    elif name == "table":
-        from mmcheck.render.scan_table import render_scan
-
-        _emit(render_scan(result), output)
-    elif name == "html":
-        from mmcheck.render.html import render_html
-
-        _emit(render_html(result), output)
-    else:
-        from mmcheck.render import formats
-
-        extra = {"matrix": result.matrix(), "chosen": {str(m): str(c.mmproj) for m, c in result.chosen().items()}}
-        _emit(formats.render(result.reports(), name, properties={"scan": extra}), output)
+    context = _context(settings, "scan", output, scan=result, verbose=verbose)
+    _write(out_fmt, result.reports(), context, output, inputs)
     _transfer_report(verbose)
-    if result.fails(threshold) and not exit_zero:
-        raise typer.Exit(EXIT_FINDINGS)
+    _exit(result.fails(settings.fail_on), exit_zero)
 
 
 @app.command()
@@ -677,8 +557,9 @@ def suggest(
     ] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Also look in subfolders.")] = False,
     show_all: Annotated[bool, typer.Option("--all", "-a", help="Also list the files that do not fit.")] = False,
-    fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")] = InspectFormat.table,
+    fmt: Annotated[ShortFormat, typer.Option("--format", "-f", help="table or json.")] = ShortFormat.table,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test each candidate.")] = False,
+    isolated: IsolatedOption = False,
     db: DbOption = None,
     timeout: TimeoutOption = None,
     no_cache: NoCacheOption = False,
@@ -686,41 +567,32 @@ def suggest(
 ) -> None:
     """Rank the projectors found in DIR... that fit MODEL, best first, with the evidence.
 
-    Ranking: verdict, then evidence (lineage confirmed, fewer warnings), the nearer folder, the
-    name, and the precision closest to the model's. Exit 0 when at least one fits, 1 when none does,
-    2 when MODEL cannot be read.
+    Ranking: verdict, then evidence, the nearer folder, the name, and the precision closest to
+    the model's. Exit 0 when at least one fits, 1 when none does, 2 when MODEL cannot be read.
 
     \b
     Examples:
       mmcheck suggest gemma-3-4b-it-Q4_K_M.gguf
-      mmcheck suggest model.gguf ~/models --recursive --all
-      mmcheck suggest model.gguf hf://ORG/REPO      # rank a repository's projectors, no download
+      mmcheck suggest model.gguf ~/models -r --all
+      mmcheck suggest model.gguf hf://ORG/REPO
     """
-    import json
-
     from mmcheck.scan import suggest as run_suggest
 
-    _remote_setup(_settings(False), timeout, no_cache)
+    settings = _settings(CommandLine(isolated=isolated, db=db, timeout=timeout, no_cache=no_cache))
+    target = file_arg(model)
     try:
-        database = load_database(db)
-        roots = [file_arg(d) for d in dirs or []]
         reports = run_suggest(
-            file_arg(model), roots, recursive=recursive, db=database, smoke=smoke, include_all=show_all
-        )
+            target, [file_arg(d) for d in dirs or []], recursive=recursive, db=settings.db, smoke=smoke,
+            include_all=show_all,
+        )  # fmt: skip
     except GGUFError as e:
         _transfer_report(verbose)
         typer.echo(error_line(str(e), getattr(e, "url", None) or model), err=True)
-        raise typer.Exit(EXIT_ERROR) from None
+        raise typer.Exit(ExitCode.ERROR) from None
     _transfer_report(verbose)
-    if fmt == InspectFormat.json:
-        doc = {"schema_version": 1, "target": str(model), "ranked": [r.to_dict() for r in reports]}
-        typer.echo(json.dumps(doc, indent=2))
-    else:
-        from mmcheck.render.scan_table import render_suggestions
-
-        typer.echo(render_suggestions(file_arg(model), reports))
-    if not any(r.ok for r in reports):
-        raise typer.Exit(EXIT_FINDINGS)
+    context = _context(settings, "suggest", None, target=str(target))
+    _write(Format(fmt.value), reports, context, None, [])
+    _exit(not any(r.ok for r in reports), False)
 
 
 @app.command(
@@ -732,7 +604,9 @@ def exec_command(
     model: Annotated[str | None, typer.Option("--model", "-m", help="The text model (default: CMD's -m).")] = None,
     mmproj: Annotated[str | None, typer.Option("--mmproj", help="The projector (default: CMD's --mmproj).")] = None,
     fail_on: FailOnOption = None,
-    smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Run the smoke test first (default: on).")] = True,
+    smoke: Annotated[
+        bool | None, typer.Option("--smoke/--no-smoke", show_default=False, help="Run the smoke test (default on).")
+    ] = None,
     runtime: RuntimeOption = None,
     isolated: IsolatedOption = False,
     db: DbOption = None,
@@ -743,28 +617,32 @@ def exec_command(
 
     When the pair fails, the report goes to stderr and mmcheck exits 1 without starting CMD.
     Otherwise mmcheck runs CMD (on POSIX it replaces itself with CMD) and CMD's exit code is
-    mmcheck's. Exit 2: CMD not found, or a file cannot be read. --model/--mmproj default to the
-    values of -m/--model and --mmproj in CMD. The runtime's version is detected (CMD --version, or
-    the installed llama-cpp-python) unless --runtime or the config's runtime names it.
+    mmcheck's. Exit 2: CMD not found, or a file cannot be read. --model/--mmproj default to
+    CMD's -m/--model and --mmproj. The runtime's version is detected (CMD --version, or the
+    installed llama-cpp-python) unless --runtime or the config's runtime names it.
 
     \b
     Examples:
-      mmcheck exec -- llama-server -m model.gguf --mmproj mmproj.gguf --port 8080
-      mmcheck exec --model m.gguf --mmproj p.gguf --fail-on unknown -- koboldcpp --model m.gguf --mmproj p.gguf
-      mmcheck exec --runtime koboldcpp@1.101 -- koboldcpp --model m.gguf --mmproj p.gguf
-      mmcheck exec -- python -m llama_cpp.server --model m.gguf --clip_model_path p.gguf
+      mmcheck exec -- llama-server -m m.gguf --mmproj p.gguf
+      mmcheck exec --fail-on unknown -- koboldcpp --model m.gguf \\
+          --mmproj p.gguf
+      mmcheck exec --runtime koboldcpp@1.101 -- koboldcpp ...
     """
     from mmcheck.launch import exec_checked
 
-    cfg = _settings(isolated)
-    threshold = _threshold(cfg, fail_on)
-    database = _database_for(cfg, db)
-    _remote_setup(cfg, timeout, no_cache)
-    spec = _runtime(cfg, runtime, database)
+    cli = CommandLine(isolated=isolated, db=db, fail_on=_enum(fail_on, FailOn), runtime=runtime, smoke=smoke,
+                      timeout=timeout, no_cache=no_cache)  # fmt: skip
+    settings = _settings(cli)
     code = exec_checked(
-        model, mmproj, cmd, fail_on=threshold, smoke=smoke, db=database, replace=True, runtime=spec, detect=spec is None
-    )
+        model, mmproj, cmd, fail_on=settings.fail_on, smoke=settings.smoke, db=settings.db, replace=True,
+        runtime=settings.runtime, detect=settings.runtime is None,
+    )  # fmt: skip
     raise typer.Exit(code)
+
+
+# ------------------------------------------------------------------------------------------------
+# The entry point: every outcome is an exit code; every exit 2 is one line on stderr
+# ------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -777,34 +655,51 @@ def main(argv: list[str] | None = None) -> int:
         _unwatch_interrupts()
 
 
+def _usage_line(e: Any) -> str:
+    """One line for a click usage error: what is wrong, and where to read more."""
+    ctx = getattr(e, "ctx", None)
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return error_line(" ".join(e.format_message().split()) + where)
+
+
 def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
+    # typer raises the exceptions of the click it runs on: ``click`` or, from typer 0.28, its own
+    # vendored copy; take them from where typer's own BadParameter lives
+    exceptions = sys.modules[typer.BadParameter.__module__]
+
     try:
         result = app(args=args, prog_name="mmcheck", standalone_mode=False)
         if interrupted:  # typer turns Ctrl-C into exit code 130; say so, as for every other exit 2
             raise KeyboardInterrupt
+    except exceptions.NoArgsIsHelpError as e:  # `mmcheck` (or a group) alone: its help, exit 0
+        typer.echo(e.ctx.get_help())
+        return ExitCode.OK
+    except exceptions.UsageError as e:
+        print(_usage_line(e), file=sys.stderr)
+        return ExitCode.ERROR
+    except exceptions.ClickException as e:
+        print(error_line(" ".join(e.format_message().split())), file=sys.stderr)
+        return ExitCode.ERROR
     except MMCheckError as e:
         print(error_line(str(e), getattr(e, "url", None)), file=sys.stderr)
-        return EXIT_ERROR
+        return ExitCode.ERROR
     except KeyboardInterrupt:
         remote = sys.modules.get("mmcheck.remote")
         if remote is not None:
             remote.abort()  # close every connection: no thread is left waiting on a read
         print("mmcheck: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        return ExitCode.ERROR
     except BrokenPipeError:
-        return EXIT_OK if in_process else _quiet_broken_pipe()
-    except Exception as e:  # click's usage errors, and anything we did not foresee
-        show = getattr(e, "show", None)
-        if callable(show) and hasattr(e, "exit_code"):  # a click UsageError/ClickException
-            show()
-            code = int(e.exit_code)
-            return EXIT_ERROR if code not in (0,) else code
-        if type(e).__name__ == "Abort":
-            print("mmcheck: aborted", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"mmcheck: internal error: {type(e).__name__}: {e} (please report this)", file=sys.stderr)
-        return EXIT_ERROR
-    return int(result) if isinstance(result, int) else EXIT_OK
+        return ExitCode.OK if in_process else _quiet_broken_pipe()
+    except typer.Abort:
+        print("mmcheck: aborted", file=sys.stderr)
+        return ExitCode.ERROR
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except Exception as e:  # anything we did not foresee: still one line
+        print(error_line(f"internal error: {type(e).__name__}: {e} (please report this)"), file=sys.stderr)
+        return ExitCode.ERROR
+    return int(result) if isinstance(result, int) else ExitCode.OK
 
 
 def _watch_interrupts() -> list[bool]:
@@ -843,4 +738,4 @@ def _quiet_broken_pipe() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
-    return EXIT_OK
+    return ExitCode.OK

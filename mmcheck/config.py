@@ -19,8 +19,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,no-redef]
 
-_FORMATS = ("table", "json", "sarif", "github", "junit", "auto")
-_FAIL_ON = ("mismatch", "likely-garbage", "unknown", "warning")
+
+_KIND_NAMES: dict[Any, str] = {
+    str: "a string",
+    int: "an integer",
+    (int, float): "a number",
+    list: "a list",
+    bool: "true or false",
+}
 
 
 @dataclass(frozen=True)
@@ -42,36 +48,79 @@ class Config:
     timeout: float | None = None  # remote files: seconds per connection / read
 
 
+def _parse(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; ``ConfigError`` (one line) when it cannot be read or parsed."""
+    from mmcheck.errors import GGUFError
+    from mmcheck.files import read_small_text
+
+    try:
+        parsed: dict[str, Any] = tomllib.loads(read_small_text(path, 4 << 20))
+        return parsed
+    except GGUFError as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+
+
+def _mmcheck_table(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """The ``[tool.mmcheck]`` table of a parsed TOML file (None: there is none)."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table, got {type(tool).__name__} {tool!r}")
+    table = tool.get("mmcheck")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.mmcheck] must be a table, got {type(table).__name__} {table!r}")
+    return table
+
+
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``mmcheck.toml`` or ``pyproject.toml`` with ``[tool.mmcheck]``, or None."""
+    """The nearest ``mmcheck.toml``, or ``pyproject.toml`` with ``[tool.mmcheck]``, or None.
+
+    A ``pyproject.toml`` that is not valid TOML on the way is an error (``ConfigError``), as in ruff:
+    mmcheck cannot tell whether it was meant to configure it.
+    """
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         own = d / "mmcheck.toml"
-        if own.is_file():
+        if _is_file(own):
             return own
         py = d / "pyproject.toml"
-        if py.is_file():
-            try:
-                data = tomllib.loads(py.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-                continue
-            if "mmcheck" in data.get("tool", {}):
-                return py
+        if _is_file(py) and _mmcheck_table(_parse(py), py) is not None:
+            return py
     return None
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a folder we may not look into holds no configuration we can use."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def load_config(path: Path | None) -> Config:
-    """Parse and validate a configuration file (``None``: defaults)."""
+    """Parse and validate a configuration file (``None``: defaults).
+
+    ``mmcheck.toml`` holds the settings at its top level; a ``[tool.mmcheck]`` table (as in
+    ``pyproject.toml``) is accepted there too.
+    """
     if path is None:
         return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from None
-    table: dict[str, Any] = data if path.name == "mmcheck.toml" else data.get("tool", {}).get("mmcheck", {})
-    where = f"{path} [tool.mmcheck]" if path.name == "pyproject.toml" else str(path)
+    data = _parse(path)
+    table = _mmcheck_table(data, path)
+    if path.name == "pyproject.toml":
+        where = f"{path} [tool.mmcheck]"
+        table = table or {}
+    elif table is not None and set(data) == {"tool"}:
+        where = f"{path} [tool.mmcheck]"
+    else:
+        table, where = data, str(path)
     known: dict[str, Any] = {
         "format": str,
         "fail-on": str,
@@ -92,15 +141,23 @@ def load_config(path: Path | None) -> Config:
             raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         kind = known[key]
         if not isinstance(value, kind) or (kind in (int, (int, float)) and isinstance(value, bool)):
-            name = "number" if isinstance(kind, tuple) else kind.__name__
-            raise ConfigError(f"{where}: {key} must be a {name}, got {value!r}")
+            raise ConfigError(f"{where}: {key} must be {_KIND_NAMES[kind]}, got {value!r}")
         values[key.replace("-", "_")] = value
-    if values.get("format") not in (None, *_FORMATS):
-        raise ConfigError(f"{where}: format must be one of {', '.join(_FORMATS)}")
-    if "timeout" in values and values["timeout"] <= 0:
-        raise ConfigError(f"{where}: timeout must be a positive number of seconds")
-    if values.get("fail_on") not in (None, *_FAIL_ON):
-        raise ConfigError(f"{where}: fail-on must be one of {', '.join(_FAIL_ON)}")
+    from mmcheck.render import Format
+    from mmcheck.verdict import FailOn
+
+    formats = [f.value for f in Format]
+    fail_on = [f.value for f in FailOn]
+    if values.get("format") not in (None, *formats):
+        raise ConfigError(f"{where}: format must be one of {', '.join(formats)}, got {values['format']!r}")
+    if "timeout" in values and not 0 < values["timeout"] < 1e6:  # NaN and inf fail too
+        raise ConfigError(f"{where}: timeout must be a positive number of seconds, got {values['timeout']!r}")
+    for key in ("ctx_size", "batch_size", "ubatch_size"):
+        if key in values and values[key] <= 0:
+            name = key.replace("_", "-")
+            raise ConfigError(f"{where}: {name} must be a positive number of tokens, got {values[key]!r}")
+    if values.get("fail_on") not in (None, *fail_on):
+        raise ConfigError(f"{where}: fail-on must be one of {', '.join(fail_on)}, got {values['fail_on']!r}")
     for key in ("select", "ignore"):
         if not all(isinstance(x, str) for x in values.get(key, [])):
             raise ConfigError(f"{where}: {key} must be a list of rule codes or names")

@@ -19,7 +19,9 @@ db_app = typer.Typer(
 
 DbDir = Annotated[
     Path | None,
-    typer.Option("--db", help="Use the database in DIR (env: MMCHECK_DB).", metavar="DIR", envvar="MMCHECK_DB"),
+    typer.Option(
+        "--db", help="Use the database in DIR (env MMCHECK_DB).", metavar="DIR", envvar="MMCHECK_DB", show_envvar=False
+    ),
 ]
 Fmt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
 
@@ -38,7 +40,7 @@ def _plain(obj: Any) -> Any:
 
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "json"):
-        raise typer.BadParameter(f"{fmt!r} is not one of 'table', 'json'", param_hint="--format")
+        raise typer.BadParameter(f"{fmt!r} is not one of 'table', 'json'", param_hint="'--format'")
 
 
 @db_app.command("list")
@@ -117,16 +119,28 @@ def show(entry_id: Annotated[str, typer.Argument(metavar="ID")], db: DbDir = Non
 
 
 @db_app.command("validate")
-def validate(directory: Annotated[Path | None, typer.Argument(metavar="[DIR]")] = None) -> None:
-    """Validate a database directory (default: the built-in one). Prints FILE:LINE: problem; exit 2 on errors."""
-    from mmcheck.db import validate_db
+def validate(
+    directory: Annotated[
+        Path | None, typer.Argument(metavar="[DIR]", help="The database folder (same as --db).", show_default=False)
+    ] = None,
+    db: DbDir = None,
+) -> None:
+    """Validate a database folder: DIR, else --db / MMCHECK_DB, else the built-in one.
 
-    errors = validate_db(directory)
+    Prints one FILE:LINE: problem per line on stdout, then the count. Exit 0 valid, 1 problems
+    found, 2 the folder cannot be read.
+    """
+    from mmcheck.db import validate_db
+    from mmcheck.db.loader import check_readable
+
+    folder = directory or db
+    check_readable(folder)
+    errors = validate_db(folder)
     for e in errors:
-        typer.echo(str(e), err=True)
+        typer.echo(str(e))
     if errors:
-        typer.echo(f"{len(errors)} error(s)", err=True)
-        raise typer.Exit(2)
+        typer.echo(f"{len(errors)} error(s)")
+        raise typer.Exit(1)
     typer.echo("database is valid")
 
 

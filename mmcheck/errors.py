@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class MMCheckError(Exception):
     """Base class: something mmcheck cannot work with (bad input, bad config, bad database)."""
@@ -65,3 +67,33 @@ class DBError(MMCheckError):
 
 class ConfigError(MMCheckError):
     """The user's configuration ([tool.mmcheck], command-line options) is invalid."""
+
+
+class ExitCode:
+    """The exit codes of every command (stable, as ruff's and mypy's)."""
+
+    OK = 0  #: the result passes --fail-on
+    FINDINGS = 1  #: the result fails --fail-on
+    ERROR = 2  #: usage error, bad configuration, unreadable input, internal error
+
+
+def printable(text: str | os.PathLike[str] | None) -> str:
+    """A path or name as text that every output format can carry.
+
+    File names are bytes on POSIX; Python turns bytes that are not UTF-8 into lone surrogates,
+    which JSON, XML and terminals reject. They are shown as ``\\xNN`` escapes instead.
+    """
+    if text is None:
+        return ""
+    try:
+        raw = os.fsencode(text) if isinstance(text, os.PathLike) else str(text).encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no file name decodes to: escape it as text
+        return str(text).encode("utf-8", "backslashreplace").decode("ascii")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def error_line(message: str, path: str | os.PathLike[str] | None = None) -> str:
+    """``mmcheck: error: FILE: message``: the one line every exit-2 error becomes."""
+    if path is None:
+        return f"mmcheck: error: {printable(message)}"
+    return f"mmcheck: error: {printable(path)}: {printable(message)}"

@@ -9,8 +9,6 @@ stderr and CMD is not started); 2 when CMD cannot be found or a file cannot be r
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import subprocess
@@ -19,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from mmcheck.errors import ExitCode, error_line
 from mmcheck.verdict import FailOn
 
 if TYPE_CHECKING:
@@ -26,9 +25,6 @@ if TYPE_CHECKING:
     from mmcheck.pair import Report
     from mmcheck.rules import Options
     from mmcheck.runtimes import RuntimeSpec
-
-EXIT_BLOCKED = 1
-EXIT_ERROR = 2
 
 # Options runtimes take the two files by: llama.cpp tools, llama-server, koboldcpp,
 # llama-cpp-python's server (--clip_model_path).
@@ -75,7 +71,7 @@ def preflight(
 
     report = check_pair(model, mmproj, smoke=smoke, strict_roles=True, db=db, options=options)
     if report.error is not None:
-        return Preflight(report, False, f"mmcheck: error: {report.error_path}: {report.error}")
+        return Preflight(report, False, error_line(report.error, report.error_path))
     if report.fails(fail_on):
         why = f"mmcheck: not starting: verdict {report.verdict.value} (--fail-on {fail_on.value})"
         return Preflight(report, False, why)
@@ -84,12 +80,11 @@ def preflight(
 
 def report_text(report: Report) -> str:
     """The ``pair`` table report as plain text (for stderr)."""
-    from mmcheck.render.pair_table import render_report
+    from mmcheck.render import RenderContext
+    from mmcheck.render.pair_table import render_pair
 
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        render_report(report)
-    return buf.getvalue()
+    text = render_pair(report, RenderContext(command="pair"))
+    return text if text.endswith("\n") else text + "\n"
 
 
 def resolve_command(cmd: Sequence[str]) -> str | None:
@@ -110,8 +105,8 @@ def run_command(cmd: Sequence[str], *, replace: bool = False) -> int:
     """
     exe = resolve_command(cmd)
     if exe is None:
-        print(f"mmcheck: error: command not found: {cmd[0] if cmd else '(none)'}", file=sys.stderr)
-        return EXIT_ERROR
+        print(error_line(f"command not found: {cmd[0] if cmd else '(none)'}"), file=sys.stderr)
+        return ExitCode.ERROR
     argv = [exe, *cmd[1:]]
     try:
         if replace and os.name == "posix":
@@ -120,8 +115,8 @@ def run_command(cmd: Sequence[str], *, replace: bool = False) -> int:
             os.execv(exe, argv)
         proc = subprocess.run(argv, check=False)
     except OSError as e:
-        print(f"mmcheck: error: cannot run {cmd[0]}: {e.strerror or e}", file=sys.stderr)
-        return EXIT_ERROR
+        print(error_line(f"cannot run {cmd[0]}: {e.strerror or e}"), file=sys.stderr)
+        return ExitCode.ERROR
     except KeyboardInterrupt:
         return 130
     return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
@@ -149,18 +144,18 @@ def exec_checked(
     """
     err = stderr or sys.stderr
     if not cmd:
-        print("mmcheck: error: no command given (mmcheck exec ... -- CMD ARGS...)", file=err)
-        return EXIT_ERROR
+        print(error_line("no command given (mmcheck exec ... -- CMD ARGS...)"), file=err)
+        return ExitCode.ERROR
     if resolve_command(cmd) is None:
-        print(f"mmcheck: error: command not found: {cmd[0]}", file=err)
-        return EXIT_ERROR
+        print(error_line(f"command not found: {cmd[0]}"), file=err)
+        return ExitCode.ERROR
     found_model, found_mmproj = files_from_command(cmd)
     model = model if model is not None else found_model
     mmproj = mmproj if mmproj is not None else found_mmproj
     if model is None or mmproj is None:
         missing = "--model" if model is None else "--mmproj"
-        print(f"mmcheck: error: no {missing} given, and CMD does not name one", file=err)
-        return EXIT_ERROR
+        print(error_line(f"no {missing} given, and CMD does not name one"), file=err)
+        return ExitCode.ERROR
     from mmcheck.rules import Options
 
     if runtime is None and detect:
@@ -173,11 +168,11 @@ def exec_checked(
     result = preflight(model, mmproj, fail_on=fail_on, smoke=smoke, db=db, options=options)
     if result.report.error is not None:
         print(result.message, file=err)
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if not result.passed:
         err.write(report_text(result.report))
         print(result.message, file=err)
-        return EXIT_BLOCKED
+        return ExitCode.FINDINGS
     return run_command(cmd, replace=replace)
 
 

@@ -8,6 +8,7 @@ launcher can call it before starting its runtime without a try/except.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ from mmcheck.db import CompatDB, load_db
 from mmcheck.errors import GGUFError, MMCheckError, RemoteError
 from mmcheck.evidence import Direction, Strength, weigh
 from mmcheck.facts.classify import FileKind
-from mmcheck.header.source import RemotePath, is_remote
+from mmcheck.header.source import FilePath, RemotePath, is_remote
 from mmcheck.inspection import FileInfo, info_to_dict, inspect_file
 from mmcheck.rules import Context, Finding, Options, Rule, resolve
-from mmcheck.verdict import FailOn, Verdict, decide, fails
+from mmcheck.verdict import FailOn, Verdict, decide, fails, lint_fails, lint_status
 
 PathLike = str | os.PathLike[str] | RemotePath
-SCHEMA_VERSION = 1
+#: The schema version of every JSON document mmcheck writes (pair, lint, inspect, scan, suggest);
+#: 2: smoke findings share the finding shape (``rule``), timings only with ``--timings``.
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Report:
     error: str | None = None  # set when a file could not be read; verdict is then MISMATCH
     error_path: str | None = None
     rules_run: tuple[str, ...] = ()  # codes of the rules that were enabled
+    seconds: float | None = None  # wall-clock time of the check (shown only with --timings)
 
     def evidence(self, direction: Direction) -> list[Finding]:
         """The findings that are evidence in ``direction``, strongest first."""
@@ -52,6 +56,8 @@ class Report:
         """One sentence: what the verdict rests on (never claims a check that was not run)."""
         if self.error is not None:
             return f"cannot read {self.error_path}"
+        if self.single_file:
+            return _LINT_BASIS[self.lint_status()]
         balance = weigh(f.evidence for f in self.findings)
         if self.verdict == Verdict.MISMATCH:
             return "the runtime will refuse the pair or crash"
@@ -85,29 +91,57 @@ class Report:
         """True when a runtime can use the pair as intended (verdict match or unknown, no error)."""
         return self.error is None and self.verdict in (Verdict.MATCH, Verdict.UNKNOWN)
 
-    def fails(self, fail_on: FailOn = FailOn.likely_garbage) -> bool:
-        """Whether this report should make a CI job fail under ``fail_on``."""
-        return self.error is not None or fails(self.verdict, self.findings, fail_on)
+    @property
+    def single_file(self) -> bool:
+        """A ``lint`` report (one file, no pair)."""
+        return self.mmproj_path is None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``mmcheck pair --format json`` (schema: docs/json.md)."""
+    def fails(self, fail_on: FailOn = FailOn.likely_garbage) -> bool:
+        """Whether this report should make a CI job fail under ``fail_on`` (for one file: whether it
+        has an error finding, or a warning with ``fail_on=warning``)."""
+        if self.error is not None:
+            return True
+        if self.single_file:
+            return lint_fails(self.findings, fail_on)
+        return fails(self.verdict, self.findings, fail_on)
+
+    def lint_status(self) -> str:
+        """``ok``, ``warning`` or ``error``: what ``lint`` says of a single file."""
+        return "error" if self.error is not None else lint_status(self.findings)
+
+    def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
+        """The JSON document of ``mmcheck pair --format json`` (schema: docs/json.md).
+
+        Deterministic: the same files give the same document; wall-clock numbers only with ``timings``.
+        """
+        from mmcheck import __version__
+
         return {
             "schema_version": SCHEMA_VERSION,
+            "mmcheck_version": __version__,
             "verdict": self.verdict.value,
             "model": _file_dict(self.model, self.model_path),
             "mmproj": _file_dict(self.mmproj, self.mmproj_path),
             "findings": [f.to_dict() for f in self.findings],
             "why": self.why(),
-            "smoke": self.smoke_dict(),
+            "smoke": self.smoke_dict(timings=timings),
             "error": None if self.error is None else {"path": self.error_path, "message": self.error},
+            **({"timings": {"total_seconds": round(self.seconds or 0.0, 6)}} if timings else {}),
         }
 
-    def smoke_dict(self) -> dict[str, Any]:
+    def smoke_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The ``smoke`` object: status, reason and (when it ran) the numbers."""
         if self.smoke is not None:
-            return dict(self.smoke.to_dict())
+            return dict(self.smoke.to_dict(timings=timings))
         reason = "disabled (--no-smoke)" if not self.smoke_requested else "not run: the pair failed earlier checks"
         return {"status": "skipped", "reason": reason}
+
+
+_LINT_BASIS = {
+    "ok": "no error or warning",
+    "warning": "warnings, but nothing a runtime would refuse",
+    "error": "a runtime would refuse this file (see the errors)",
+}
 
 
 def _file_dict(info: FileInfo | None, path: str | None) -> dict[str, Any] | None:
@@ -123,6 +157,10 @@ def assign_roles(a: FileInfo, b: FileInfo | None, *, strict: bool) -> dict[str, 
     """
     out: dict[str, Any] = {"model": None, "mmproj": None, "role_notes": [], "unusable": []}
     files = [f for f in (a, b) if f is not None]
+    out["files"] = files
+    if b is not None and _same_file(a.path, b.path):
+        out["same_file"] = True
+        files = [a]
     usable = [f for f in files if f.kind in (FileKind.TEXT_MODEL, FileKind.PROJECTOR)]
     out["unusable"] = [f for f in files if f not in usable]
     texts = [f for f in usable if f.kind == FileKind.TEXT_MODEL]
@@ -139,6 +177,15 @@ def assign_roles(a: FileInfo, b: FileInfo | None, *, strict: bool) -> dict[str, 
         else:
             out["role_notes"].append(f"{a.path} is the projector and {b.path} the text model (given in reverse order)")
     return out
+
+
+def _same_file(a: FilePath, b: FilePath) -> bool:
+    if not isinstance(a, Path) or not isinstance(b, Path):
+        return str(a) == str(b)
+    try:
+        return a == b or os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def check_pair(
@@ -159,6 +206,23 @@ def check_pair(
     runtime will: a projector passed as ``model`` is a mismatch. ``mmcheck pair`` uses
     ``strict_roles=False`` and accepts the files in either order.
     """
+    started = time.perf_counter()
+    report = _check_pair(model, mmproj, smoke, strict_roles, db, options, select, ignore, raise_errors)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_pair(
+    model: PathLike,
+    mmproj: PathLike,
+    smoke: bool,
+    strict_roles: bool,
+    db: CompatDB | PathLike | None,
+    options: Options | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    raise_errors: bool,
+) -> Report:
     database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
     if is_remote(model) or is_remote(mmproj):
         from mmcheck.remote import prepare
@@ -210,8 +274,8 @@ def evaluate(
     roles = assign_roles(a, b, strict=strict)
     ctx = Context(db=db, options=options, **roles)
     if b is None:
-        # lint: only single-file rules, on whatever the one file is
-        scopes = {"text"} if a.kind == FileKind.TEXT_MODEL else {"projector"}
+        # lint: the single-file rules of whatever the one file is, and the integrity rules
+        scopes = {"file", _SCOPE_OF.get(a.kind, "file")}
         findings = [f for r in rules if r.scope in scopes for f in r.run(ctx)]
         return Report(
             decide(findings),
@@ -228,10 +292,7 @@ def evaluate(
     late = ("MM3", "MM8")
     findings = [f for r in rules if not r.code.startswith(late) for f in r.run(ctx)]
     if smoke and ctx.is_pair and decide(findings) != Verdict.MISMATCH:
-        from mmcheck.smoke import run_smoke
-
-        assert ctx.model is not None and ctx.mmproj is not None
-        ctx.smoke = run_smoke(ctx.model, ctx.mmproj)
+        ctx.smoke = _smoke(ctx)
     findings += [f for r in rules if r.code.startswith("MM3") for f in r.run(ctx)]
     if ctx.smoke is not None:
         findings += [f for r in rules if r.code.startswith("MM8") for f in r.run(ctx)]
@@ -252,13 +313,23 @@ def evaluate(
     )
 
 
-def lint_file(
-    path: PathLike, *, db: CompatDB | None = None, rules: list[Rule] | None = None, options: Options | None = None
-) -> Report:
-    """Single-file checks (``mmcheck lint``). Raises ``GGUFError`` for unreadable files."""
-    database = db or load_db()
-    info = inspect_file(path, database)
-    return evaluate(info, None, database, rules or resolve(), options or Options(), smoke=False, strict=False)
+_SCOPE_OF = {FileKind.TEXT_MODEL: "text", FileKind.PROJECTOR: "projector"}
 
 
-__all__ = ["MMCheckError", "Report", "check_pair", "evaluate", "lint_file"]
+def _smoke(ctx: Context) -> Any:
+    """Run the smoke test, or say from the headers why it cannot run (numpy is then never imported)."""
+    from mmcheck.header import DataStatus
+    from mmcheck.smoke.model import skipped
+
+    assert ctx.model is not None and ctx.mmproj is not None
+    for info in (ctx.mmproj, ctx.model):
+        status = info.header.data_status
+        if status != DataStatus.COMPLETE:
+            what = "it is header-only (no tensor data)" if status == DataStatus.HEADER_ONLY else "its data is truncated"
+            return skipped(f"{info.path.name}: {what}")
+    from mmcheck.smoke import run_smoke
+
+    return run_smoke(ctx.model, ctx.mmproj)
+
+
+__all__ = ["MMCheckError", "Report", "check_pair", "evaluate"]

@@ -93,19 +93,13 @@ def name_affinity(model: FilePath | str, mmproj: FilePath | str) -> int:
     return score
 
 
-_BITS = (
-    ("F64", 64), ("F32", 32), ("BF16", 16), ("F16", 16), ("Q8", 8), ("I8", 8), ("Q6", 6), ("Q5", 5),
-    ("IQ4", 4), ("Q4", 4), ("MXFP4", 4), ("IQ3", 3), ("Q3", 3), ("IQ2", 2), ("Q2", 2), ("IQ1", 1), ("TQ", 2),
-)  # fmt: skip
-
-
 def type_bits(type_name: str) -> int:
-    """Approximate bits per weight of a ggml type name (``Q4_K`` -> 4, ``F16`` -> 16)."""
-    name = type_name.upper()
-    for prefix, bits in _BITS:
-        if name.startswith(prefix):
-            return bits
-    return 16
+    """Whole bits per weight of a ggml type name (``Q4_K`` -> 4, ``F16`` -> 16; 16 when unknown)."""
+    from mmcheck.header.types import GGML_TYPES_BY_NAME, bits_per_weight
+
+    t = GGML_TYPES_BY_NAME.get(type_name.upper())
+    bits = bits_per_weight(t.id) if t is not None else None
+    return int(bits) if bits else 16
 
 
 def precision_bits(info: FileInfo | None) -> int:

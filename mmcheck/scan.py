@@ -9,9 +9,12 @@ one projector fits), best first.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
+import sys
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -22,20 +25,22 @@ from pathlib import Path
 from typing import Any
 
 from mmcheck.db import CompatDB, load_db
-from mmcheck.errors import GGUFError, LFSPointerError, MMCheckError, RemoteError
+from mmcheck.errors import GGUFError, LFSPointerError, MMCheckError, RemoteError, printable
 from mmcheck.facts.classify import FileKind
+from mmcheck.files import read_head
+from mmcheck.header.sniff import is_lfs_pointer
 from mmcheck.header.source import FilePath, RemotePath, is_remote
 from mmcheck.inspection import FileInfo, inspect_file
-from mmcheck.pair import Report, evaluate
+from mmcheck.pair import SCHEMA_VERSION, Report, evaluate
 from mmcheck.pairing import Candidate, candidate_pairs, name_affinity, precision_bits, rank_key
 from mmcheck.rules import Options, Rule, resolve
 from mmcheck.rules.base import Finding, Severity
+from mmcheck.rules.scanning import ScanView
 from mmcheck.verdict import FailOn
 
 PathLike = str | os.PathLike[str] | RemotePath
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
-_LFS_PREFIX = b"version https://git-lfs"
 _BLOB = re.compile(r"^sha256[-:][0-9a-f]{64}$")
 _MTP = re.compile(r"(^|[-_.])mtp[-_.]")
 
@@ -117,6 +122,7 @@ class ScanResult:
     files: list[ScannedFile]
     pairs: list[PairCheck]
     notes: list[Report] = field(default_factory=list)
+    unreadable_folders: list[tuple[Path, str]] = field(default_factory=list)  # (folder, why) not scanned
 
     def paths(self, status: Status) -> list[FilePath]:
         """The files with ``status``, in scan order."""
@@ -183,9 +189,10 @@ class ScanResult:
         return out + self.notes
 
     def fails(self, fail_on: FailOn = FailOn.likely_garbage) -> bool:
-        """Whether the scan should fail a CI job: an unreadable file or LFS pointer, a projector whose
-        best pair fails ``fail_on``, or (``unknown``/``warning``) a projector with nothing to check."""
-        if any(n.error is not None for n in self.notes):
+        """Whether the scan should fail a CI job: an error note (an unreadable file or folder, an LFS
+        pointer, a broken store record), a projector whose best pair fails ``fail_on``, or
+        (``unknown``/``warning``) a projector with nothing to check."""
+        if any(f.severity == Severity.ERROR for n in self.notes for f in n.findings):
             return True
         if fail_on == FailOn.warning and any(f.severity != Severity.INFO for n in self.notes for f in n.findings):
             return True
@@ -201,7 +208,7 @@ class ScanResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``mmcheck scan --format json``."""
         return {
-            "schema_version": 1,
+            "schema_version": SCHEMA_VERSION,
             "files": [f.to_dict() for f in self.files],
             "pairs": [p.to_dict() for p in self.pairs],
             "matrix": self.matrix(),
@@ -209,6 +216,7 @@ class ScanResult:
             "models_without_projector": [str(p) for p in self.models_without_projector()],
             "projectors_without_model": [str(p) for p in self.projectors_without_model()],
             "notes": [f.to_dict() for n in self.notes for f in n.findings],
+            "unreadable_folders": [{"path": str(d), "reason": why} for d, why in self.unreadable_folders],
         }
 
 
@@ -228,16 +236,20 @@ def is_excluded_name(path: FilePath) -> bool:
     return "imatrix" in name or bool(_MTP.search(name))
 
 
-def discover(paths: Iterable[PathLike], *, recursive: bool = False) -> list[FilePath]:
+def discover(
+    paths: Iterable[PathLike], *, recursive: bool = False, unreadable: list[tuple[Path, str]] | None = None
+) -> list[FilePath]:
     """The files to scan, deduplicated, in a stable order.
 
     A directory contributes its GGUF files (and with ``recursive`` those of every non-hidden
     subfolder); a file contributes itself and the GGUF files beside it (its folder-mates), which is
     what a pre-commit hook that receives single files needs. Raises ``MMCheckError`` for a path
     that does not exist. A remote path (``hf://ORG/REPO[@REV][/FOLDER]``) lists the repository's
-    GGUF files; a remote file brings its folder-mates when its folder can be listed.
+    GGUF files; a remote file brings its folder-mates when its folder can be listed. Folders that
+    cannot be listed are appended to ``unreadable`` as (folder, reason) when it is given.
     """
     seen: dict[str, FilePath] = {}
+    skipped: list[tuple[Path, str]] = [] if unreadable is None else unreadable
 
     def add(p: FilePath) -> None:
         key = p.url if isinstance(p, RemotePath) else os.path.realpath(p)
@@ -251,14 +263,14 @@ def discover(paths: Iterable[PathLike], *, recursive: bool = False) -> list[File
             continue
         p = Path(raw)
         if p.is_dir():
-            for f in _dir_files(p, recursive):
+            for f in gguf_files_below(p, recursive=recursive, unreadable=skipped):
                 add(f)
         elif p.exists() or p.is_symlink():
             add(p)
-            for f in _dir_files(p.parent, False):
+            for f in gguf_files_below(p.parent, recursive=False, unreadable=skipped):
                 add(f)
         else:
-            raise MMCheckError(f"{p}: no such file or directory")
+            raise MMCheckError(f"{printable(p)}: no such file or directory")
     return list(seen.values())
 
 
@@ -273,26 +285,39 @@ def _remote_files(p: RemotePath, recursive: bool) -> list[FilePath]:
     return [p, *list_gguf(p.parent, recursive=False)]
 
 
-def _dir_files(d: Path, recursive: bool) -> list[Path]:
+def gguf_files_below(d: Path, *, recursive: bool, unreadable: list[tuple[Path, str]]) -> list[Path]:
+    """The GGUF files in folder ``d`` (with ``recursive``, in every non-hidden subfolder too), sorted
+    per folder. Folders that cannot be listed are appended to ``unreadable`` as (folder, reason)."""
+
+    def skipped(e: OSError) -> None:
+        where = Path(e.filename) if e.filename is not None else d
+        unreadable.append((where, _reason(e)))
+
     out: list[Path] = []
     if recursive:
-        for root, dirs, files in os.walk(d):
+        for root, dirs, files in os.walk(d, onerror=skipped):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             out += [Path(root) / f for f in sorted(files) if is_gguf_name(Path(f))]
     else:
         try:
             entries = sorted(d.iterdir())
         except OSError as e:
-            raise MMCheckError(f"{d}: cannot list: {e.strerror or e}") from None
+            skipped(e)
+            entries = []
         out = [f for f in entries if is_gguf_name(f) and not f.is_dir()]
     return [f for f in out if not _BLOB.match(f.name) or _has_gguf_magic(f)]
 
 
+def _reason(e: OSError) -> str:
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return str(e.strerror or e)
+
+
 def _has_gguf_magic(path: Path) -> bool:
     try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == b"GGUF"
-    except OSError:
+        return read_head(path, 4) == b"GGUF"
+    except GGUFError:
         return False
 
 
@@ -303,11 +328,10 @@ def read_file(path: FilePath, db: CompatDB) -> ScannedFile:
     if isinstance(path, RemotePath):
         return _read_remote_file(path, db)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(64)
-    except OSError as e:
-        return ScannedFile(path, Status.UNREADABLE, error=f"cannot read: {e.strerror or e}")
-    if head.startswith(_LFS_PREFIX):
+        head = read_head(path, 64)
+    except GGUFError as e:
+        return ScannedFile(path, Status.UNREADABLE, error=str(e))
+    if is_lfs_pointer(head):
         return ScannedFile(path, Status.LFS_POINTER, error="Git LFS pointer, not the model")
     try:
         info = inspect_file(path, db)
@@ -409,12 +433,16 @@ def _gc_paused() -> Iterator[None]:
 
 def _scan(paths: Iterable[PathLike], recursive: bool, database: CompatDB, rules: list[Rule], options: Options,
           smoke: bool, jobs: int | None, progress: Progress | None) -> ScanResult:  # fmt: skip
-    files = read_files(discover(paths, recursive=recursive), database, jobs=jobs, progress=progress)
+    unreadable: list[tuple[Path, str]] = []
+    found = discover(paths, recursive=recursive, unreadable=unreadable)
+    files = read_files(found, database, jobs=jobs, progress=progress)
     models = [f.path for f in files if f.status == Status.TEXT_MODEL]
     projs = [f.path for f in files if f.status == Status.PROJECTOR]
-    result = ScanResult(files, check_candidates(files, candidate_pairs(models, projs), database, rules, options,
-                                                smoke=smoke, progress=progress))  # fmt: skip
-    result.notes = _notes(result)
+    checked = check_candidates(
+        files, candidate_pairs(models, projs), database, rules, options, smoke=smoke, progress=progress
+    )
+    result = ScanResult(files, checked, unreadable_folders=unreadable)
+    result.notes = scan_notes(ScanView(result), rules)
     return result
 
 
@@ -442,74 +470,17 @@ def _check(c: Candidate, by_path: dict[FilePath, ScannedFile], bits: dict[FilePa
     return PairCheck(report, c.model, c.mmproj, c.distance, name_affinity(c.model, c.mmproj), gap)
 
 
-def _finding(code: str, message: str, hint: str, path: FilePath) -> Finding:
-    from mmcheck.render.formats import rule_table
-
-    r = rule_table()[code]
-    return Finding(r.code, r.name, r.severity, message, hint, r.evidence, str(path))
+def scan_notes(view: ScanView, rules: Sequence[Rule]) -> list[Report]:
+    """The scan rules' findings over ``view``, one single-file report (a note) per finding."""
+    return [note(f) for r in rules if r.scope == "scan" for f in r.run_scan(view)]
 
 
-def finding_note(code: str, message: str, hint: str, path: FilePath, error: str | None = None) -> Report:
-    """A scanner note: a one-finding report about one file (rule ``code`` from the registry)."""
-    return _note(_finding(code, message, hint, path), path, error)
-
-
-def _note(finding: Finding, path: FilePath, error: str | None = None) -> Report:
+def note(finding: Finding) -> Report:
+    """A scan note: a one-finding report about the file (or folder) the finding names."""
     from mmcheck.verdict import decide
 
-    return Report(decide([finding]), [finding], str(path), None, error=error,
-                  error_path=None if error is None else str(path), smoke_requested=False)  # fmt: skip
-
-
-def _notes(result: ScanResult) -> list[Report]:
-    """Findings about single files: unreadable files, LFS pointers, orphans, ambiguous choices."""
-    notes: list[Report] = []
-    for f in result.files:
-        if f.status == Status.LFS_POINTER:
-            msg = f"{f.path.name} is a Git LFS pointer (a small text file), not the GGUF it stands for"
-            notes.append(_note(_finding("MM090", msg, "run `git lfs pull`", f.path), f.path, f.error))
-        elif f.status == Status.UNREADABLE:
-            msg = f"{f.path.name} is not a readable GGUF file: {f.error}"
-            notes.append(_note(_finding("MM091", msg, "download or convert the file again", f.path), f.path, f.error))
-    for proj in result.paths(Status.PROJECTOR):
-        ranked = result.pairs_of_projector(proj)
-        if not ranked:
-            msg = f"no text model in the folder of {proj.name} or above it: nothing to check it against"
-            notes.append(_note(_finding("MM093", msg, f"run `mmcheck suggest {proj} DIR`", proj), proj))
-        elif not ranked[0].ok:
-            names = ", ".join(f"{c.model.name} ({c.report.verdict.value})" for c in ranked[:4])
-            more = f" and {len(ranked) - 4} more" if len(ranked) > 4 else ""
-            msg = f"{proj.name} fits none of the {len(ranked)} text model(s) beside it: {names}{more}"
-            notes.append(_note(_finding("MM092", msg, "upload the projector converted from this model", proj), proj))
-    for model in result.paths(Status.TEXT_MODEL):
-        ranked = result.pairs_of_model(model)
-        if ranked and not ranked[0].ok:
-            msg = f"{model.name} has {len(ranked)} projector(s) beside it and none fits it"
-            notes.append(_note(_finding("MM095", msg, "check which model this file was converted from", model), model))
-    notes += _ambiguity_notes(result)
-    from mmcheck.stores.fused import fused_vision_notes
-
-    return notes + fused_vision_notes(result)  # MM099: Ollama's single-file vision models (issue 14)
-
-
-def _ambiguity_notes(result: ScanResult) -> list[Report]:
-    """One MM094 note per group of text models that several equally good projectors fit."""
-    groups: dict[tuple[FilePath, tuple[FilePath, ...]], list[FilePath]] = {}
-    for model in result.paths(Status.TEXT_MODEL):
-        ranked = [c for c in result.pairs_of_model(model) if c.ok]
-        if len(ranked) < 2:
-            continue
-        best = ranked[0].report.verdict
-        tied = tuple(c.mmproj for c in ranked if c.report.verdict == best)
-        if len(tied) > 1:
-            groups.setdefault((tied[0], tied), []).append(model)
-    notes = []
-    for (chosen, tied), models in groups.items():
-        others = ", ".join(p.name for p in tied[1:])
-        who = models[0].name + (f" and {len(models) - 1} other text model(s)" if len(models) > 1 else "")
-        msg = f"{len(tied)} projectors fit {who}: choosing {chosen.name} over {others}"
-        notes.append(_note(_finding("MM094", msg, "pass the projector you want explicitly", chosen), chosen))
-    return notes
+    return Report(decide([finding]), [finding], finding.file or "", None, smoke_requested=False,
+                  rules_run=(finding.rule,))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------
@@ -575,6 +546,18 @@ def _distance(a: FilePath, b: FilePath) -> int:
 
 
 __all__ = [
-    "PairCheck", "ScanResult", "ScannedFile", "Status", "check_candidates", "discover", "finding_note", "read_file",
-    "scan", "suggest",
+    "PairCheck", "ScanResult", "ScannedFile", "Status", "check_candidates", "discover", "gguf_files_below", "note",
+    "read_file", "scan", "scan_notes", "suggest",
 ]  # fmt: skip
+
+
+class _CallableModule(types.ModuleType):
+    """``mmcheck.scan`` names both this module and its ``scan`` function (the package exports the
+    function lazily). Once the module is imported, Python binds the package attribute to the module;
+    making the module callable keeps ``mmcheck.scan([...])`` working either way."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ScanResult:
+        return scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

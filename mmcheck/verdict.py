@@ -52,7 +52,25 @@ def decide(findings: Iterable[Finding]) -> Verdict:
 
 
 def fails(verdict: Verdict, findings: Iterable[Finding], fail_on: FailOn) -> bool:
-    """Whether this result should exit 1 under ``fail_on``."""
+    """Whether a pair's result should exit 1 under ``fail_on``."""
     if fail_on == FailOn.warning:
         return verdict != Verdict.MATCH or any(f.severity != Severity.INFO for f in findings)
     return verdict.rank >= Verdict(fail_on.value).rank
+
+
+def lint_fails(findings: Iterable[Finding], fail_on: FailOn) -> bool:
+    """Whether a single file's result (``lint``, ``inspect``) should exit 1 under ``fail_on``.
+
+    A file alone has no verdict (there is nothing to match it with): it fails on an error finding,
+    whatever the threshold, and with ``--fail-on warning`` on a warning too. Info findings never fail.
+    """
+    loud = {Severity.ERROR, Severity.WARNING} if fail_on == FailOn.warning else {Severity.ERROR}
+    return any(f.severity in loud for f in findings)
+
+
+def lint_status(findings: Iterable[Finding]) -> str:
+    """``error``, ``warning`` or ``ok``: the worst severity among a single file's findings."""
+    severities = {f.severity for f in findings}
+    if Severity.ERROR in severities:
+        return "error"
+    return "warning" if Severity.WARNING in severities else "ok"

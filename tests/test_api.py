@@ -136,3 +136,17 @@ def test_version_matches_pyproject() -> None:
 def test_read_header_is_exported(pair: tuple[Path, Path]) -> None:
     header = mmcheck.read_header(pair[1])
     assert header.architecture == "clip"
+
+
+def test_mmcheck_scan_stays_callable_after_the_submodule_is_imported(pair: tuple[Path, Path]) -> None:
+    """``import mmcheck.scan`` binds the package attribute to the module; the documented
+    ``mmcheck.scan([...])`` must still work (in a fresh interpreter, in both import orders)."""
+    import subprocess
+    import sys
+
+    folder = str(pair[0].parent)
+    for first in ("import mmcheck.scan, mmcheck", "import mmcheck"):
+        code = f"{first}\nr = mmcheck.scan([{folder!r}])\nprint(type(r).__name__, len(r.files))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split()[0] == "ScanResult" and int(out.stdout.split()[1]) >= 2

@@ -28,8 +28,11 @@ def test_json_describes_each_kind(files: dict[str, Path]) -> None:
     r = run_cli("inspect", "--format", "json", *files.values())
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
+    assert doc["errors"] == []
     by_name = {Path(f["path"]).name: f for f in doc["files"]}
+    assert by_name["model.gguf"]["status"] == "ok"
+    assert by_name["lora.gguf"]["status"] in ("ok", "warning", "error")
     text = by_name["model.gguf"]
     assert text["kind"] == "text-model"
     assert text["text"]["n_embd"] == 64
@@ -58,7 +61,6 @@ def test_table_output_shows_key_facts(files: dict[str, Path]) -> None:
     ("content", "fragment"),
     [
         (b"", "empty file"),
-        (b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n", "git lfs pull"),
         (b"PK\x03\x04" + b"\0" * 100, "zip archive"),
         (b"GGUF\x03\x00\x00\x00" + b"\xff" * 16, "key/value pairs"),
     ],
@@ -96,19 +98,28 @@ def test_help_teaches() -> None:
     assert r.code == 0 and "data status" in r.out.replace("\n", " ")
 
 
-def test_terminal_output_uses_rich_and_pipes_get_the_same_rows(files: dict[str, Path], monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    import sys
+def test_a_git_lfs_pointer_is_an_error_finding_not_unreadable(tmp_path: Path) -> None:
+    """inspect and lint apply every single-file rule; a Git LFS pointer is MM090 (exit 1), not exit 2."""
+    p = tmp_path / "bad.gguf"
+    p.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n")
+    r = run_cli("inspect", p)
+    assert r.code == 1, r.err
+    assert "MM090" in r.out and "git lfs pull" in r.out and r.err == ""
 
+
+def test_terminal_output_uses_rich_and_pipes_get_the_same_rows(files: dict[str, Path]) -> None:
     from mmcheck.db import load_db
     from mmcheck.inspection import inspect_file
+    from mmcheck.lint import Inspected, InspectResult, lint_info
     from mmcheck.render.inspect_table import info_rows, render_inspect
 
-    info = inspect_file(files["vision"], load_db())
-    render_inspect([info])
-    plain = capsys.readouterr().out
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    render_inspect([info])
-    fancy = capsys.readouterr().out
+    db = load_db()
+    info = inspect_file(files["vision"], db)
+    from mmcheck.rules import RULES, Options
+
+    result = InspectResult([Inspected(info, lint_info(info, db, list(RULES.values()), Options()))])
+    plain = render_inspect(result, color=False)
+    fancy = render_inspect(result, color=True)
     for label, value in info_rows(info):
         assert label in plain and value in plain
         assert label in fancy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def test_verdicts_and_default_exit_codes(pairs, verdict: str, code: int) -> None
     r = run_cli("pair", model, proj, "--format", "json")
     assert r.code == code, r.err
     doc = json.loads(r.out)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert doc["verdict"] == verdict
     assert set(doc) >= {"model", "mmproj", "findings", "smoke", "why"}
     # the LLaVA-shaped files are header-only copies: no weights to run; the tiny pair has data. A
@@ -169,4 +170,10 @@ def test_db_commands(tmp_path: Path, pairs) -> None:  # type: ignore[no-untyped-
     bad.mkdir()
     (bad / "projector_types.yaml").write_text("schema_version: 1\ntypes:\n  - id: x\n")
     r = run_cli("db", "validate", bad)
-    assert r.code == 2 and "projector_types.yaml:3" in r.err
+    assert r.code == 1 and "projector_types.yaml:3" in r.out and r.err == ""
+    r = run_cli("db", "validate", "--db", bad)
+    assert r.code == 1 and "projector_types.yaml:3" in r.out
+    r = run_cli("db", "validate", env={**os.environ, "MMCHECK_DB": str(bad)})
+    assert r.code == 1 and "projector_types.yaml:3" in r.out
+    r = run_cli("db", "validate", tmp_path / "absent")
+    assert r.code == 2 and r.err.count("\n") == 1 and r.err.startswith("mmcheck: error:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mmcheck.docsgen import rules_markdown
@@ -23,8 +24,27 @@ def test_every_rule_code_appears_in_the_reference() -> None:
 def test_readme_starts_with_pair_and_shows_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = text.split("```")[1]
-    assert "mmcheck pair model.gguf mmproj.gguf" in first_block
+    assert "$ mmcheck pair " in first_block
     assert "make demo" in text and "make test" in text
+
+
+def test_the_readme_sample_is_what_the_demo_pair_prints(tmp_path: Path) -> None:
+    """The first sample in the README is real output: `make demo`'s mismatch pair, line for line."""
+    import subprocess
+    import sys
+
+    from mmcheck.testing.demo import write_demo
+
+    write_demo(tmp_path)
+    block = (ROOT / "README.md").read_text(encoding="utf-8").split("```")[1]
+    lines = block.splitlines()[1:]  # drop the "console" info string
+    command = lines[0].removeprefix("$ ").split()
+    shown = [ln for ln in lines[1:] if ln != "..."]
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run(
+        [sys.executable, "-m", "mmcheck", *command[1:]], capture_output=True, text=True, cwd=tmp_path, env=env
+    ).stdout.splitlines()
+    assert shown == out[: len(shown)], (block, out)
 
 
 def test_ci_runs_make_test_and_nothing_else() -> None:

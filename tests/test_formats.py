@@ -11,14 +11,15 @@ import jsonschema
 import pytest
 
 from mmcheck.pair import Report, check_pair
-from mmcheck.render.formats import render, repo_root, rule_table, uri
+from mmcheck.render import Format, RenderContext, render
+from mmcheck.render.formats import repo_root, uri
 from mmcheck.render.github import render_github, step_summary
 from mmcheck.render.junit import render_junit
 from mmcheck.render.sarif import render_sarif
 from mmcheck.rules import RULES
 from mmcheck.rules.base import Finding, Severity
 from mmcheck.scan import scan
-from mmcheck.verdict import Verdict
+from mmcheck.verdict import FailOn, Verdict
 from tests.cli_helpers import run_cli
 from tests.hub_tree import build_hub
 
@@ -50,7 +51,7 @@ def _tricky_report(root: Path) -> Report:
         Severity.ERROR,
         "100% wrong: outputs 4096,\nexpects 5120\r",
         "use the 13B projector",
-        "mismatch",
+        RULES["MM101"].evidence,
         str(root / "dir, with: odd" / "mmproj 100%.gguf"),
     )
     w = Finding("MM201", "marker-token-missing", Severity.WARNING, "no <image> token", "", None, None)
@@ -103,7 +104,7 @@ def test_sarif_of_a_scan_validates_and_meets_github_requirements(reports: list[R
 def test_sarif_levels_follow_severities(reports: list[Report], hub: Path) -> None:
     doc = json.loads(render_sarif(reports, root=hub.parent))
     want = {"error": "error", "warning": "warning", "info": "note"}
-    table = rule_table()
+    table = RULES
     for res in doc["runs"][0]["results"]:
         assert res["level"] == want[table[res["ruleId"]].severity.value]
 
@@ -217,14 +218,19 @@ def test_github_format_of_a_scan(reports: list[Report], hub: Path) -> None:
     assert text.splitlines()[-1].startswith("mmcheck: ")
 
 
-def test_github_step_summary_is_appended(
-    reports: list[Report], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_github_step_summary_is_appended_by_the_cli_not_the_reporter(
+    reports: list[Report], hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import os
+
     summary = tmp_path / "summary.md"
     summary.write_text("previous step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    render(reports, "github")
-    render(reports, "github")
+    render(Format.github, reports, RenderContext(command="scan", root=hub.parent))
+    assert summary.read_text() == "previous step\n"  # reporters only return text
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+    for _ in range(2):
+        run_cli("scan", "hub", "-r", "--format", "github", cwd=hub.parent, env=env)
     text = summary.read_text()
     assert text.startswith("previous step\n") and text.count("## mmcheck") == 2
     rows = [line for line in text.splitlines() if line.startswith("| `")]
@@ -262,9 +268,12 @@ def test_junit_parses_back_with_consistent_counts(reports: list[Report], hub: Pa
         assert all(c.get("classname") == "mmcheck" for c in cases)
         props = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
         assert props["verdict"] == report.verdict.value
-        loud = {f.rule for f in report.findings if f.severity != Severity.INFO}
+        # a failure exactly when the report fails the default --fail-on (the exit code), never for
+        # warnings or infos of a passing report
+        failing = report.fails(FailOn.likely_garbage)
+        errors = {f.rule for f in report.findings if f.severity == Severity.ERROR}
         failed = {c.get("name") for c in cases if c.find("failure") is not None}
-        assert failed == loud
+        assert failed == ({"verdict"} | errors if failing else set())
     assert int(root.get("tests", "-1")) == total
 
 
@@ -276,8 +285,10 @@ def test_junit_pair_suite_has_a_case_per_rule_and_skips_smoke(hub: Path, db) -> 
     suite = ET.fromstring(render_junit([report], root=hub.parent).encode()).find("testsuite")
     assert suite is not None
     names = [c.get("name") for c in suite.findall("testcase")]
-    assert {code for code in RULES if not code.startswith("MM09")} <= set(names)  # MM09x: scanner only
+    assert {code for code, r in RULES.items() if r.scope != "scan"} <= set(names)  # MM09x: scans only
+    assert not {code for code, r in RULES.items() if r.scope == "scan"} & set(names)
     by_name = {c.get("name"): c for c in suite.findall("testcase")}
+    assert by_name["verdict"].find("failure") is not None
     assert by_name["MM303"].find("failure") is not None
     assert by_name["MM101"].find("failure") is None
     assert by_name["MM801"].find("skipped") is not None
@@ -293,6 +304,23 @@ def test_junit_escapes_and_unreadable_pairs(tmp_path: Path, db) -> None:  # type
     assert fail is not None and "100% wrong" in (fail.get("message") or "")
 
 
+def test_junit_of_a_passing_scan_has_no_failures(hub: Path, tmp_path: Path, db) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    for src in (
+        "unsloth/llava-1.5-7b-hf-GGUF/llava-1.5-7b-hf-Q4_K_M.gguf",
+        "unsloth/llava-1.5-7b-hf-GGUF/mmproj-F16.gguf",
+        "user-mixup/Mistral-7B-Instruct-v0.2-Q4_K_M.gguf",
+    ):
+        shutil.copy(hub / src, tmp_path)
+    result = scan([tmp_path], db=db)  # the projector fits its model; the Mistral model fits nothing (MM095)
+    assert not result.fails(FailOn.likely_garbage)
+    warned = [f for r in result.reports() for f in r.findings if f.severity == Severity.WARNING]
+    root = ET.fromstring(render_junit(result.reports(), root=hub.parent).encode())
+    assert root.get("failures") == "0"
+    assert warned, "the folder must give warnings for this test to mean something"
+
+
 def test_unknown_format_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown format"):
-        render([], "xml")
+    with pytest.raises(ValueError, match="xml"):
+        Format("xml")

@@ -8,7 +8,7 @@ import pytest
 
 from mmcheck.facts.text import text_facts
 from mmcheck.header import read_header
-from mmcheck.testing import realfiles
+from tests import realfiles
 from tests.differential import assert_same_as_gguf_reader
 
 pytestmark = pytest.mark.realfiles

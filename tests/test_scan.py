@@ -172,7 +172,7 @@ def test_parallel_and_serial_reads_agree(hub: Path, db) -> None:  # type: ignore
 
 def test_json_is_serialisable_and_complete(result, hub: Path) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(json.dumps(result.to_dict()))
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert len(doc["files"]) == 29
     assert {p["verdict"] for p in doc["pairs"]} == {"match", "mismatch", "likely-garbage"}
 
@@ -199,7 +199,7 @@ def test_suggest_for_a_projector_ranks_text_models(hub: Path, db) -> None:  # ty
 def test_cli_scan_exit_codes_and_formats(hub: Path) -> None:
     bad = run_cli("scan", hub, "-r", "--format", "json")
     assert bad.code == 1, bad.err
-    assert json.loads(bad.out)["schema_version"] == 1
+    assert json.loads(bad.out)["schema_version"] == 2
     good = run_cli("scan", hub / "ggml-org", "-r")
     assert good.code == 0, good.err
     assert "mmproj-llava-v1.5-Q8_0.gguf" in good.out and "match" in good.out

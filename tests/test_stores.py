@@ -288,7 +288,7 @@ def test_cli_exit_codes_for_bad_store_contents(world: dict[str, Any]) -> None:
 def test_cli_json_has_the_stores(world: dict[str, Any]) -> None:
     r = run_cli("scan", world["ollama"], "-f", "json", "--exit-zero", env=_env(world["home"]))
     doc = json.loads(r.out)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     (store,) = doc["stores"]
     assert store["store"] == "ollama"
     llava = next(e for e in store["entries"] if e["name"] == "llava:13b")
@@ -298,7 +298,7 @@ def test_cli_json_has_the_stores(world: dict[str, Any]) -> None:
 
 
 def test_the_cli_offers_every_store() -> None:
-    from mmcheck.cli import _STORE_IDS
+    from mmcheck.cli import StoreChoice
     from mmcheck.stores import STORE_IDS, STORES
 
-    assert _STORE_IDS == STORE_IDS and set(STORES) == set(STORE_IDS)
+    assert [c.value for c in StoreChoice] == list(STORE_IDS) and set(STORES) == set(STORE_IDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from mmcheck.db.model import MODALITIES
 from mmcheck.header import GGUFHeader
 
 
@@ -14,7 +15,20 @@ class FileKind(str, Enum):
     PROJECTOR = "projector"
     LORA_ADAPTER = "lora-adapter"
     IMATRIX = "imatrix"
+    SHARD = "shard"  # a later shard of a split model: tensors only, the metadata is in shard 1
     OTHER = "other"
+
+    @property
+    def description(self) -> str:
+        """What the kind is, in words (``a LoRA adapter``)."""
+        return {
+            FileKind.TEXT_MODEL: "a text model",
+            FileKind.PROJECTOR: "a projector (mmproj)",
+            FileKind.LORA_ADAPTER: "a LoRA adapter",
+            FileKind.IMATRIX: "an importance matrix (imatrix)",
+            FileKind.SHARD: "a later shard of a split model",
+            FileKind.OTHER: "neither a text model nor a projector",
+        }[self]
 
 
 def classify(header: GGUFHeader) -> FileKind:
@@ -23,10 +37,12 @@ def classify(header: GGUFHeader) -> FileKind:
     ``{arch}.embedding_length``."""
     arch = header.architecture
     gtype = (header.get_str("general.type") or "").lower()
+    if header.split is not None and header.split.index > 0:
+        return FileKind.SHARD
     if (
         arch == "clip"
         or gtype in ("mmproj", "projector")
-        or any(header.get_bool(f"clip.has_{m}_encoder") for m in ("vision", "audio", "gen_audio"))
+        or any(header.get_bool(f"clip.has_{m}_encoder") for m in MODALITIES)
     ):
         return FileKind.PROJECTOR
     if gtype == "adapter" or any(k.startswith("adapter.") for k in header.metadata):

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import struct
 
-_LFS_PREFIX = b"version https://git-lfs.github.com/spec/"
+#: the first bytes of a Git LFS pointer file (git-lfs spec: ``version https://git-lfs.github.com/spec/v1``)
+LFS_PREFIX = b"version https://git-lfs"
+
+
+def is_lfs_pointer(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a Git LFS pointer (a small text file, not the model)."""
+    return head.startswith(LFS_PREFIX)
 
 
 def describe_non_gguf(head: bytes, size: int) -> str:
     """One sentence for a file whose first bytes (``head``) are not the GGUF magic."""
-    if head.startswith(_LFS_PREFIX):
+    if is_lfs_pointer(head):
         return "this is a Git LFS pointer, not the model; run `git lfs pull` to fetch the real file"
     if size < 4:
         return f"file is only {size} bytes long, too short to be GGUF"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import mmap
 import os
 import re
-import stat
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
@@ -159,29 +158,15 @@ class LocalFile(ByteSource):
     """A local file, memory-mapped read-only. Raises ``GGUFError`` when it cannot be opened."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        from mmcheck.files import open_regular  # refuses FIFOs and devices on the descriptor it reads
+
         p = Path(path)
         self.path = p
-        try:
-            st = p.stat()
-        except FileNotFoundError:
-            raise GGUFError("no such file") from None
-        except OSError as e:
-            raise GGUFError(f"cannot read: {e.strerror or e}") from None
-        if stat.S_ISDIR(st.st_mode):
-            raise GGUFError("is a directory, not a GGUF file")
-        if not stat.S_ISREG(st.st_mode):
-            raise GGUFError("not a regular file")
-        self.size = st.st_size
+        self._file = open_regular(p)
+        self.size = os.fstat(self._file.fileno()).st_size
         if self.size == 0:
+            self._file.close()
             raise GGUFError("empty file (0 bytes), not a GGUF file")
-        try:
-            self._file = open(p, "rb")  # noqa: SIM115 - closed in close()
-        except PermissionError:
-            raise GGUFError("permission denied") from None
-        except IsADirectoryError:
-            raise GGUFError("is a directory, not a GGUF file") from None
-        except OSError as e:
-            raise GGUFError(f"cannot read: {e.strerror or e}") from None
         try:
             self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:

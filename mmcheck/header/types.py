@@ -56,7 +56,6 @@ INTEGER_TYPES = frozenset(
         ValueType.INT64,
     }
 )
-FLOAT_TYPES = frozenset({ValueType.FLOAT32, ValueType.FLOAT64})
 
 
 class GGMLType(NamedTuple):

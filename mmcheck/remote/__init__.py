@@ -79,7 +79,8 @@ def configure(**changes: Any) -> Settings:
     for name, value in changes.items():
         if name not in known:
             raise ConfigError(f"unknown remote setting {name!r}")
-        if name == "timeout" and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if name == "timeout" and not (number and 0 < value < 1e6):  # NaN and inf fail too
             raise ConfigError(f"timeout must be a positive number of seconds, got {value!r}")
     _settings = replace(_settings, **changes)
     return _settings

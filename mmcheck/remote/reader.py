@@ -22,13 +22,13 @@ from typing import Any
 from mmcheck.errors import GGUFError, LFSPointerError, RemoteError
 from mmcheck.header.model import GGUFHeader
 from mmcheck.header.reader import NeedBytes, _parse, parse_source
+from mmcheck.header.sniff import is_lfs_pointer
 from mmcheck.header.source import ByteSource, RemotePath, is_remote
 from mmcheck.remote import Transfer, new_transfer, settings
 from mmcheck.remote import cache as header_cache
 from mmcheck.remote.http import Client, describe_status, normalize_etag, shared_client
 from mmcheck.remote.source import RemoteSource
 
-_LFS = b"version https://git-lfs"
 #: resolve URL -> what a listing or paths-info said about it (None: the file does not exist)
 _known: dict[str, Any] = {}
 _known_lock = threading.Lock()
@@ -172,7 +172,7 @@ def _validator(resp: Any) -> str | None:
 def _fetch(src: RemoteSource) -> GGUFHeader:
     """Probe, sniff, parse (extending as the parser asks), attach the source to the header."""
     head = src.open()
-    if head.startswith(_LFS):
+    if is_lfs_pointer(head):
         src.close()
         raise LFSPointerError(
             "the server sent a Git LFS pointer, not the model: use the file's resolve URL "

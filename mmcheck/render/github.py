@@ -16,6 +16,7 @@ from mmcheck.rules.base import Severity
 
 if TYPE_CHECKING:
     from mmcheck.pair import Report
+    from mmcheck.render import RenderContext
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 ICON = {"match": "✅", "unknown": "❔", "likely-garbage": "⚠️", "mismatch": "❌"}
@@ -40,6 +41,11 @@ def annotation(kind: str, message: str, *, file: str | None = None, title: str |
         props.append(f"title={escape_property(title)}")
     head = f"::{kind} {','.join(props)}" if props else f"::{kind}"
     return f"{head}::{escape_data(message)}"
+
+
+def render(reports: Sequence[Report], context: RenderContext) -> str:
+    """Workflow commands for every finding (the CLI appends :func:`step_summary` to the job summary)."""
+    return render_github(reports, root=context.root)
 
 
 def render_github(reports: Sequence[Report], *, root: Path | None = None) -> str:
@@ -95,13 +101,3 @@ def step_summary(reports: Sequence[Report], *, root: Path | None = None) -> str:
             out.append("")
         out.append("</details>")
     return "\n".join(out) + "\n"
-
-
-def write_step_summary(reports: Sequence[Report], path: Path, *, root: Path | None = None) -> None:
-    """Append ``step_summary`` to ``path`` (``$GITHUB_STEP_SUMMARY``); an unwritable file is ignored,
-    as the annotations already carry the findings."""
-    try:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(step_summary(reports, root=root))
-    except OSError:
-        pass

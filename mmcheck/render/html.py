@@ -22,6 +22,10 @@ from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mmcheck.pair import Report
+    from mmcheck.render import RenderContext
     from mmcheck.scan import PairCheck, ScanResult
 
 VERDICTS = ("match", "unknown", "likely-garbage", "mismatch")
@@ -137,6 +141,13 @@ def _json_for_script(doc: Any) -> str:
     """JSON that cannot end its ``<script>`` block or open a comment: ``<``, ``>``, ``&`` escaped."""
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(reports: Sequence[Report], context: RenderContext) -> str:
+    """The scan (``context.scan``) as one self-contained HTML page."""
+    if context.scan is None:
+        raise ValueError("the html format is the scan's matrix: it needs a scan result")
+    return render_html(context.scan, root=context.root)
 
 
 def render_html(result: ScanResult, *, root: Path | None = None, title: str = "mmcheck scan") -> str:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmcheck.inspection import FileInfo, quantization_summary
+from mmcheck.errors import printable
+from mmcheck.inspection import FileInfo, info_to_dict, quantization_summary
+from mmcheck.render.lint_table import finding_lines
+
+if TYPE_CHECKING:
+    from mmcheck.lint import InspectResult
 
 
 def _fmt(v: Any) -> str:
@@ -95,38 +100,76 @@ def info_rows(info: FileInfo) -> list[tuple[str, str]]:
     return rows
 
 
-def render_inspect(infos: list[FileInfo]) -> None:
-    """Print one table per file to stdout: a rich table on a terminal, plain aligned text otherwise.
+def _blocks(result: InspectResult) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+    """(title, rows, finding lines) per file."""
+    out = []
+    for entry in result.files:
+        r = entry.report
+        rows = info_rows(entry.info) if entry.info is not None else [("kind", "Git LFS pointer (not a GGUF file)")]
+        rows.append(("status", r.lint_status()))
+        out.append((printable(r.model_path), [(k, printable(v)) for k, v in rows], finding_lines(r.findings)))
+    return out
 
-    Importing and laying out rich costs ~60 ms, a third of the whole command; scripts and
-    launchers that read the output (not a terminal) get the same rows without it.
+
+def render_inspect(result: InspectResult, *, color: bool = False) -> str:
+    """One table per file: its facts, its status (ok, warning, error) and its findings.
+
+    ``color`` lays the tables out with rich (for a terminal); otherwise plain aligned text, which
+    also spares scripts and launchers the ~60 ms that importing rich costs.
     """
-    import sys
-
-    if not sys.stdout.isatty():
-        print(plain_inspect(infos), end="")
-        return
+    blocks = _blocks(result)
+    if not color:
+        out: list[str] = []
+        for title, rows, findings in blocks:
+            width = max(len(label) for label, _ in rows)
+            out.append(title)
+            out += [f"{label.ljust(width)}  {value}" for label, value in rows]
+            if findings:
+                out.append("findings")
+                out += findings
+            out.append("")
+        return "\n".join(out)
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    for info in infos:
-        table = Table(title=str(info.path), title_justify="left", show_header=False, box=None, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column()
-        for label, value in info_rows(info):
-            table.add_row(label, value)
-        console.print(table)
-        console.print()
+    console = Console(force_terminal=True, width=_terminal_width())
+    with console.capture() as captured:
+        for title, rows, findings in blocks:
+            table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for label, value in rows:
+                table.add_row(label, value, style="red" if label == "status" and value == "error" else None)
+            console.print(table, markup=False, highlight=False)
+            for line in findings:
+                console.print(line, markup=False, highlight=False)
+            console.print()
+    return captured.get()
 
 
-def plain_inspect(infos: list[FileInfo]) -> str:
-    """The inspect tables as plain text: the path, then ``label  value`` rows, a blank line."""
-    out: list[str] = []
-    for info in infos:
-        rows = info_rows(info)
-        width = max(len(label) for label, _ in rows)
-        out.append(str(info.path))
-        out += [f"{label.ljust(width)}  {value}" for label, value in rows]
-        out.append("")
-    return "\n".join(out) + ("\n" if out else "")
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def inspect_json(result: InspectResult) -> str:
+    """``inspect --format json``: each file's facts, status and findings (docs/json.md)."""
+    import json
+
+    from mmcheck import __version__
+    from mmcheck.pair import SCHEMA_VERSION
+    from mmcheck.render.json_doc import clean
+
+    files = []
+    for entry in result.files:
+        r = entry.report
+        doc: dict[str, Any] = (
+            info_to_dict(entry.info) if entry.info is not None else {"path": r.model_path, "kind": "lfs-pointer"}
+        )
+        doc["status"] = r.lint_status()
+        doc["findings"] = [f.to_dict() for f in r.findings]
+        files.append(doc)
+    errors = [{"path": p, "message": m} for p, m in result.errors]
+    document = {"schema_version": SCHEMA_VERSION, "mmcheck_version": __version__, "files": files, "errors": errors}
+    return json.dumps(clean(document), indent=2, ensure_ascii=False)

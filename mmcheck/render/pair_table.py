@@ -1,27 +1,32 @@
-"""The human-readable report of ``mmcheck pair`` and ``mmcheck lint``."""
+"""The human-readable report of ``mmcheck pair``: readable at 80 columns.
+
+Layout: the verdict and what it rests on; the two files (full names, wrapped, never cut); the
+evidence ("why"); the facts that can be compared side by side, with the deciding width marked;
+each file's own facts; the other findings; the smoke test in plain words.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import TYPE_CHECKING, Any
 
+from mmcheck.errors import printable
 from mmcheck.evidence import Direction
-from mmcheck.pair import Report
+from mmcheck.facts.classify import FileKind
 from mmcheck.rules.base import Severity
 from mmcheck.verdict import Verdict
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mmcheck.pair import Report
+    from mmcheck.render import RenderContext
+
 VERDICT_STYLE = {
-    Verdict.MATCH: ("bold white on green", "MATCH", "the projector fits this model"),
-    Verdict.UNKNOWN: (
-        "bold black on yellow",
-        "UNKNOWN",
-        "widths fit, but nothing confirms the projector was made for this model",
-    ),
-    Verdict.LIKELY_GARBAGE: (
-        "bold white on dark_orange3",
-        "LIKELY-GARBAGE",
-        "it will load, but the output will be nonsense",
-    ),
-    Verdict.MISMATCH: ("bold white on red", "MISMATCH", "the runtime will refuse or crash"),
+    Verdict.MATCH: ("bold white on green", "MATCH"),
+    Verdict.UNKNOWN: ("bold black on yellow", "UNKNOWN"),
+    Verdict.LIKELY_GARBAGE: ("bold white on dark_orange3", "LIKELY-GARBAGE"),
+    Verdict.MISMATCH: ("bold white on red", "MISMATCH"),
 }
 SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -31,100 +36,175 @@ def _v(x: Any) -> str:
         return "—"
     if isinstance(x, tuple):
         return f"{x[0]} (per layer)" if len(set(x)) == 1 else f"{min(x)}–{max(x)} (per layer)"
-    return f"{x:,}" if isinstance(x, int) else str(x)
+    return f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else str(x)
 
 
-def side_by_side(report: Report) -> list[tuple[str, str, str]]:
-    """(label, model value, projector value) rows of the key numbers."""
+def compared(report: Report) -> list[tuple[str, str, str, bool | None]]:
+    """(fact, text model, projector, agree?) rows of the facts that can be compared.
+
+    ``agree`` is None where the two are related but not equal by nature (context vs tokens per image).
+    """
     t = report.model.text if report.model is not None else None
     p = report.mmproj.projector if report.mmproj is not None else None
-    tower = p.primary if p is not None else None
-    enc = p.encoder if p is not None else None
-    width = _v(p.output_width if p else None) + (f"  ({tower.width.source})" if tower else "")
-    tokens = _v(tower.tokens.typical if tower and tower.tokens else None)
-    tokenizer = f"{_v(t.tokenizer_model if t else None)} / {_v(t.tokenizer_pre if t else None)}"
-    rows = [
-        ("file", report.model_path, report.mmproj_path or "—"),
-        ("architecture", _v(t.architecture if t else None), ", ".join(p.type_ids) if p and p.type_ids else "—"),
-        ("width", _v(t.n_embd_inp if t else None), width),
-        ("name", _v(t.name if t else None), _v(p.name if p else None)),
-        ("context / tokens per image", _v(t.context_length if t else None), tokens),
-        ("layers", _v(t.n_layer if t else None), _v(enc.n_layer if enc else None)),
-        ("vocab / encoder width", _v(t.vocab_size if t else None), _v(enc.width if enc else None)),
-        ("tokenizer / image size", tokenizer, _v(enc.image_size if enc else None)),
-    ]
+    rows: list[tuple[str, str, str, bool | None]] = []
+    if t is None or p is None:
+        return rows
+    tower = p.primary
+    width_src = f" ({tower.width.source})" if tower is not None and p.output_width is not None else ""
+    deepstack = f" = {t.n_embd:,} x (1 + {t.deepstack_layers})" if t.deepstack_layers and t.n_embd else ""
+    fits = None if t.n_embd_inp is None or p.output_width is None else t.n_embd_inp == p.output_width
+    rows.append(("width", _v(t.n_embd_inp) + deepstack, _v(p.output_width) + width_src, fits))
+    rows.append(("name", _v(t.name), _v(p.name), None))
+    tokens = tower.tokens if tower is not None else None
+    if tokens is not None and tokens.worst_case is not None:
+        n_ctx = t.context_length
+        fit = None if n_ctx is None else tokens.worst_case <= n_ctx
+        rows.append(("context / image tokens", _v(n_ctx), f"up to {tokens.worst_case:,} per {tokens.per}", fit))
     return rows
 
 
-def render_report(report: Report, *, quiet: bool = False) -> None:
-    """Print the verdict banner, the numbers side by side, the findings and the smoke test."""
-    if quiet:
-        print(report.verdict.value)
-        return
+def projector_facts(report: Report) -> str | None:
+    """One line: the projector's own facts (type, encoder, image size, tokens per image)."""
+    p = report.mmproj.projector if report.mmproj is not None else None
+    if p is None:
+        return None
+    parts = [", ".join(p.type_ids) if p.type_ids else "type unknown"]
+    enc = p.encoder
+    if enc is not None:
+        parts.append(f"encoder {_v(enc.width)} wide, {_v(enc.n_layer)} layers")
+        if enc.image_size is not None:
+            parts.append(f"image {enc.image_size} px / patch {_v(enc.patch_size)}")
+    tower = p.primary
+    if tower is not None and tower.tokens is not None and tower.tokens.typical is not None:
+        parts.append(f"{tower.tokens.typical:,} tokens per {tower.tokens.per}")
+    return " · ".join(parts)
+
+
+def text_facts(report: Report) -> str | None:
+    """One line: the text model's own facts (architecture, layers, heads, vocabulary)."""
+    t = report.model.text if report.model is not None else None
+    if t is None:
+        return None
+    parts = [t.architecture or "architecture unknown", f"{_v(t.n_layer)} layers"]
+    parts.append(f"{_v(t.n_head)} heads / {_v(t.n_head_kv)} kv")
+    parts.append(f"vocab {_v(t.vocab_size)} ({_v(t.tokenizer_model)} / {_v(t.tokenizer_pre)})")
+    if t.rope_type in ("mrope", "imrope"):
+        parts.append(t.rope_type.upper())
+    return " · ".join(parts)
+
+
+def _console(context: RenderContext) -> tuple[Console, io.StringIO]:
     from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=context.width,
+        force_terminal=context.color,
+        color_system="standard" if context.color else None,
+        highlight=False,
+        emoji=False,
+    )
+    return console, buf
+
+
+def render_pair(report: Report, context: RenderContext) -> str:
+    """The report as text: colour when ``context.color``, wrapped to ``context.width``."""
+    if context.quiet:
+        return report.verdict.value
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
-    style, word, _meaning = VERDICT_STYLE[report.verdict]
-    if report.error is not None:
-        console.print(Text(f" {word} ", style=style), f"cannot read {report.error_path}: {report.error}")
-        return
+    console, buf = _console(context)
+    style, word = VERDICT_STYLE[report.verdict]
     banner = Text()
     banner.append(f" {word} ", style=style)
     banner.append(f"  {report.basis}")
     console.print(banner)
     console.print()
+
+    files = Table(show_header=False, box=None, pad_edge=False)
+    files.add_column(style="bold", no_wrap=True)
+    files.add_column(overflow="fold")
+    # the roles are known only when one file is a text model and the other a projector
+    roles_known = (
+        report.model is not None
+        and report.model.kind == FileKind.TEXT_MODEL
+        and report.mmproj is not None
+        and report.mmproj.kind == FileKind.PROJECTOR
+    )
+    files.add_row("text model" if roles_known else "file", printable(report.model_path))
+    if report.mmproj_path is not None:
+        files.add_row("projector" if roles_known else "file", printable(report.mmproj_path))
+    console.print(files)
+    console.print()
+
     evidence = [("for", f) for f in report.evidence(Direction.FOR)] + [
         ("against", f) for f in report.evidence(Direction.AGAINST)
     ]
     if evidence:
-        why = Table(show_header=False, box=None, pad_edge=False, title="why", title_justify="left")
-        why.add_column("")
-        why.add_column("")
-        why.add_column("")
+        console.print(Text("why", style="bold"))
+        why = Table(show_header=False, box=None, pad_edge=False)
+        why.add_column(no_wrap=True)
+        why.add_column(no_wrap=True)
+        why.add_column(overflow="fold")
         for direction, f in evidence:
             assert f.evidence is not None
             mark = ("+ " if direction == "for" else "- ") + f.evidence.strength.value
-            msg = Text(f.message)
+            msg = Text(printable(f.message))
             if f.hint:
-                msg.append(f"\n→ {f.hint}", style="dim")
+                msg.append(f"\n→ {printable(f.hint)}", style="dim")
             why.add_row(Text(mark, style="green" if direction == "for" else "red"), f.rule, msg)
         console.print(why)
         console.print()
-    if report.mmproj_path is not None:
-        facts = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        facts.add_column("")
-        facts.add_column("text model")
-        facts.add_column("projector")
-        for label, a, b in side_by_side(report):
-            facts.add_row(label, a, b)
-        console.print(facts)
-        console.print()
-    notes = [f for f in report.findings if f.evidence is None]
-    if notes:
+
+    rows = compared(report)
+    if rows:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("rule")
-        table.add_column("severity")
-        table.add_column("other findings")
+        table.add_column("")
+        table.add_column("text model", overflow="fold")
+        table.add_column("", no_wrap=True)
+        table.add_column("projector", overflow="fold")
+        for label, a, b, agree in rows:
+            sign = Text("")
+            if agree is True:
+                sign = Text("=" if label == "width" else "ok", style="green")
+            elif agree is False:
+                sign = Text("≠" if label == "width" else "!", style="bold red")
+            style = "bold" if label == "width" else ""
+            table.add_row(Text(label, style=style), Text(a, style=style), sign, Text(b, style=style))
+        console.print(table)
+        console.print()
+    for label, facts in (("projector", projector_facts(report)), ("text model", text_facts(report))):
+        if facts:
+            line = Text(f"{label}: ", style="bold")
+            line.append(facts)
+            console.print(line, overflow="fold")
+    # MM808 (the smoke test was skipped) is what the smoke line at the end says
+    notes = [f for f in report.findings if f.evidence is None and not (f.rule == "MM808" and report.smoke_requested)]
+    if notes:
+        console.print()
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("other findings", overflow="fold")
         for f in sorted(notes, key=lambda f: (list(Severity).index(f.severity), f.rule)):
-            msg = Text(f.message)
+            msg = Text(printable(f.message))
             if f.hint:
-                msg.append(f"\n→ {f.hint}", style="dim")
-            table.add_row(f"{f.rule}", Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), msg)
+                msg.append(f"\n→ {printable(f.hint)}", style="dim")
+            table.add_row(f.rule, Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), msg)
         console.print(table)
     if report.smoke_requested:
-        sm = report.smoke_dict()
-        line = f"smoke test: {sm['status']}"
-        if sm.get("reason"):
-            line += f" — {sm['reason']}"
+        sm = report.smoke_dict(timings=context.timings)
         console.print()
-        console.print(line, highlight=False)
+        line = Text("smoke test: ", style="bold")
+        line.append(sm["status"])
         if sm.get("summary") and sm["status"] != "skipped":
-            console.print(f"  {sm['summary']}", highlight=False)
-        stages = sm.get("stages") or []
-        if stages:
-            chain = " → ".join(
-                f"{s['name']} {'x'.join(map(str, s['output_shape']))}" for s in stages if s.get("output_shape")
-            )
-            console.print(f"  stages: {chain}", highlight=False, style="dim")
+            line.append(f" — {sm['summary']}")
+        elif sm.get("reason"):
+            line.append(f" — {sm['reason']}")
+        console.print(line, overflow="fold")
+        if context.timings and sm.get("timings"):
+            ms = ", ".join(f"{k} {v:.0f} ms" for k, v in sm["timings"].items())
+            console.print(Text(f"  timings: {ms}", style="dim"))
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())

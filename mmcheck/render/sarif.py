@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmcheck import __version__
 from mmcheck.render.formats import (
     display_path,
     finding_path,
@@ -22,16 +23,15 @@ from mmcheck.render.formats import (
     pair_label,
     relative_path,
     repo_root,
-    rule_table,
     uri,
 )
 from mmcheck.rules.base import Rule
 
 if TYPE_CHECKING:
     from mmcheck.pair import Report
+    from mmcheck.render import RenderContext
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-VERSION = "0.1.0"
 FINGERPRINT_KEY = "mmcheck/v1"
 
 
@@ -72,11 +72,23 @@ def _location(path: str, root: Path, description: str | None = None) -> dict[str
     return loc
 
 
+def render(reports: Sequence[Report], context: RenderContext) -> str:
+    """The SARIF log of ``reports`` (one run); a scan adds its matrix to the run's properties."""
+    properties = None
+    if context.scan is not None:
+        result = context.scan
+        chosen = {str(m): str(c.mmproj) for m, c in result.chosen().items()}
+        properties = {"scan": {"matrix": result.matrix(), "chosen": chosen}}
+    return render_sarif(reports, properties=properties, root=context.root)
+
+
 def render_sarif(reports: Sequence[Report], *, properties: Mapping[str, Any] | None = None,
                  root: Path | None = None) -> str:  # fmt: skip
     """The SARIF log (one run) for ``reports``, as indented JSON."""
     root = root or repo_root()
-    table = rule_table()
+    from mmcheck.rules import RULES
+
+    table = RULES
     index = {code: i for i, code in enumerate(table)}
     results: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -128,8 +140,8 @@ def render_sarif(reports: Sequence[Report], *, properties: Mapping[str, Any] | N
         "tool": {
             "driver": {
                 "name": "mmcheck",
-                "semanticVersion": VERSION,
-                "version": VERSION,
+                "semanticVersion": __version__,
+                "version": __version__,
                 "rules": [rule_descriptor(r) for r in table.values()],
             }
         },

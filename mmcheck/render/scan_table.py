@@ -3,7 +3,7 @@ block with the verdict against each text model beside it, then what to use and w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,24 @@ def _near(path: FilePath, anchor: FilePath, root: Path) -> str:
     return path.name if path.parent == anchor.parent else display_path(path, root)
 
 
+def projector_blocks(
+    result: ScanResult, projectors: Iterable[FilePath], name_of: Callable[[FilePath, FilePath], str], root: Path
+) -> list[str]:
+    """Each projector with its text models ranked: verdict mark, verdict, model, and why not."""
+    lines: list[str] = []
+    for proj in projectors:
+        lines.append(display_path(proj, root))
+        ranked = result.pairs_of_projector(proj)
+        if not ranked:
+            lines.append("    (no text model in this folder or above it)")
+        for c in ranked:
+            v = c.report.verdict.value
+            why = "" if c.ok else f"  — {_reason(c.report)}"
+            lines.append(f"  {MARK[v]} {v:<15} {name_of(c.model, proj)}{why}")
+        lines.append("")
+    return lines
+
+
 def render_scan(result: ScanResult, *, root: Path | None = None) -> str:
     """The scan as text: counts, the matrix per projector, the choices, the problems."""
     from mmcheck.scan import Status
@@ -41,17 +59,10 @@ def render_scan(result: ScanResult, *, root: Path | None = None) -> str:
     for f in result.files:
         counts[f.status.value] = counts.get(f.status.value, 0) + 1
     parts = [f"{n} {s}" for s, n in counts.items()]
-    lines = [f"Scanned {len(result.files)} GGUF file(s): {', '.join(parts) or 'none'}", ""]
-    for proj in result.paths(Status.PROJECTOR):
-        lines.append(display_path(proj, root))
-        ranked = result.pairs_of_projector(proj)
-        if not ranked:
-            lines.append("    (no text model in this folder or above it)")
-        for c in ranked:
-            v = c.report.verdict.value
-            why = "" if c.ok else f"  — {_reason(c.report)}"
-            lines.append(f"  {MARK[v]} {v:<15} {_near(c.model, proj, root)}{why}")
-        lines.append("")
+    if not result.files and not result.unreadable_folders:
+        return "No GGUF files found."
+    lines = [f"Scanned {len(result.files)} GGUF file(s): {', '.join(parts)}", ""]
+    lines += projector_blocks(result, result.paths(Status.PROJECTOR), lambda m, p: _near(m, p, root), root)
     chosen = result.chosen()
     if chosen:
         lines.append("Use (text model -> projector):")
@@ -73,12 +84,15 @@ def render_scan(result: ScanResult, *, root: Path | None = None) -> str:
         for n in result.notes:
             for fd in n.findings:
                 where = display_path(fd.file or n.model_path, root)
-                lines.append(f"  {fd.rule} {fd.severity.value:<7} {where}: {full_message(fd)}")
+                text = full_message(fd)
+                # scan-rule messages name their file already; say it once
+                prefix = "" if text.startswith(where) else f"{where}: "
+                lines.append(f"  {fd.rule} {fd.severity.value:<7} {prefix}{text}")
         lines.append("")
     return "\n".join(lines).rstrip("\n")
 
 
-def render_suggestions(target: FilePath, reports: Sequence[Report], *, root: Path | None = None) -> str:
+def render_suggestions(target: FilePath | str, reports: Sequence[Report], *, root: Path | None = None) -> str:
     """``suggest`` as text: the candidates, best first, with their evidence."""
     root = root or Path.cwd()
     if not reports:

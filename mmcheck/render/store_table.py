@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path, full_message
-from mmcheck.render.scan_table import MARK, _reason
+from mmcheck.render.scan_table import MARK, _reason, projector_blocks
 
 if TYPE_CHECKING:
     from mmcheck.stores.base import Entry
@@ -24,7 +24,7 @@ def render_store_scan(result: StoreScanResult, *, root: Path | None = None) -> s
     root = root or Path.cwd()
     lines = list(result.messages)
     if not result.files:
-        lines.append("No GGUF file found.")
+        lines.append("No GGUF files found.")
     lines.append("")
     infos = {f.path: f for f in result.files}
     chosen = result.chosen()
@@ -59,16 +59,7 @@ def render_store_scan(result: StoreScanResult, *, root: Path | None = None) -> s
                     lines.append("    no readable GGUF (see the notes)")
         lines.append("")
     plain_projs = [p for p in result.paths(Status.PROJECTOR) if p not in result.labels]
-    for proj in plain_projs:
-        lines.append(display_path(proj, root))
-        ranked = result.pairs_of_projector(proj)
-        if not ranked:
-            lines.append("    (no text model in this folder or above it)")
-        for c in ranked:
-            v = c.report.verdict.value
-            why = "" if c.ok else f"  — {_reason(c.report)}"
-            lines.append(f"  {MARK[v]} {v:<15} {_name(result, c.model, root)}{why}")
-        lines.append("")
+    lines += projector_blocks(result, plain_projs, lambda m, _p: _name(result, m, root), root)
     plain_chosen = {m: c for m, c in chosen.items() if m not in result.labels}
     if plain_chosen:
         lines.append("Use (text model -> projector):")

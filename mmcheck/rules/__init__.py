@@ -17,6 +17,7 @@ from mmcheck.rules import (  # noqa: F401
     smoke,
     stores,
     structure,
+    tensors,
     text,
     tokens,
     width,
@@ -39,4 +40,10 @@ def resolve(select: list[str] | None = None, ignore: list[str] | None = None) ->
     return [r for r in chosen if not any(matches(r, p) for p in ignore or [])]
 
 
-__all__ = ["RULES", "Context", "Finding", "Hit", "Options", "Rule", "Severity", "resolve"]
+def select_rules(patterns: list[str]) -> list[Rule]:
+    """The rules ``patterns`` name (codes, prefixes or names); every rule when there is none.
+    ``ConfigError`` for a pattern that names no rule."""
+    return resolve(patterns or None)
+
+
+__all__ = ["RULES", "Context", "Finding", "Hit", "Options", "Rule", "Severity", "resolve", "select_rules"]

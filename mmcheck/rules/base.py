@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -27,7 +28,10 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-Scope = Literal["pair", "projector", "text"]
+#: where a rule applies: to a pair; to a projector or a text model alone (``lint`` too); to every
+#: file, whatever it is (integrity: truncated, big-endian, later shard, nested arrays); or to a whole
+#: scan (its check reads a ``mmcheck.rules.scanning.ScanView`` instead of a ``Context``)
+Scope = Literal["pair", "projector", "text", "file", "scan"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class Hit:
 
     message: str
     hint: str = ""
-    file: Literal["model", "mmproj"] | None = None
+    file: Literal["model", "mmproj"] | None = None  # the slot the finding is about...
+    path: os.PathLike[str] | str | None = None  # ...or the file itself (file-scope rules)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,9 @@ class Context:
     role_notes: list[str] = field(default_factory=list)  # what role detection did
     swapped_strict: bool = False  # roles were fixed and the files came in the wrong slots
     other_text: str | None = None  # a second text model given where the projector belongs
-    unusable: list[FileInfo] = field(default_factory=list)  # LoRA adapters, imatrix files, ...
+    unusable: list[FileInfo] = field(default_factory=list)  # LoRA adapters, imatrix files, shards...
+    files: list[FileInfo] = field(default_factory=list)  # every file given, in order
+    same_file: bool = False  # the two arguments are one file
     smoke: Any = None  # SmokeResult, when the smoke test ran
 
     @property
@@ -136,6 +143,8 @@ class Context:
 
 
 Check = Callable[[Context], Iterable[Hit]]
+#: a check of scope ``scan`` reads a ``ScanView``; every other check reads a ``Context``
+AnyCheck = Callable[[Any], Iterable[Hit]]
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ class Rule:
     summary: str
     why: str
     fix: str
-    check: Check = field(repr=False, compare=False)
+    check: AnyCheck = field(repr=False, compare=False)
 
     @property
     def effect(self) -> Effect | None:
@@ -158,14 +167,29 @@ class Rule:
         return self.evidence.effect if self.evidence is not None else None
 
     def run(self, ctx: Context) -> Iterator[Finding]:
-        """Run the check and wrap its hits as findings."""
+        """Run the check on a pair (or one file) and wrap its hits as findings."""
+        if self.scope == "scan":
+            return
         for hit in self.check(ctx):
-            path = None
+            path = str(hit.path) if hit.path is not None else None
             if hit.file == "model" and ctx.model is not None:
                 path = str(ctx.model.path)
             elif hit.file == "mmproj" and ctx.mmproj is not None:
                 path = str(ctx.mmproj.path)
             yield Finding(self.code, self.name, self.severity, hit.message, hit.hint, self.evidence, path)
+
+    def run_scan(self, view: Any) -> Iterator[Finding]:
+        """Run a scan-scope check on a ``ScanView`` (other rules yield nothing here)."""
+        if self.scope != "scan":
+            return
+        for hit in self.check(view):
+            path = str(hit.path) if hit.path is not None else None
+            yield Finding(self.code, self.name, self.severity, hit.message, hit.hint, self.evidence, path)
+
+    def finding(self, message: str, hint: str = "", path: os.PathLike[str] | str | None = None) -> Finding:
+        """A finding of this rule made outside its check (``lint``'s Git LFS pointer)."""
+        where = str(path) if path is not None else None
+        return Finding(self.code, self.name, self.severity, message, hint, self.evidence, where)
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -178,11 +202,11 @@ def rule(
     severity: Severity,
     evidence: Evidence | None = None,
     scope: Scope = "pair",
-) -> Callable[[Check], Check]:
+) -> Callable[[AnyCheck], AnyCheck]:
     """Register a check function as a rule. Its docstring is the rule's documentation:
     the first line is the summary; paragraphs starting ``Why:`` and ``Fix:`` become those sections."""
 
-    def deco(fn: Check) -> Check:
+    def deco(fn: AnyCheck) -> AnyCheck:
         doc = inspect.cleandoc(fn.__doc__ or "")
         summary, why, fix = _split_doc(doc)
         if code in _REGISTRY:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from mmcheck.evidence import CERTAIN_AGAINST
@@ -42,6 +43,10 @@ def roles_swapped(ctx: Context) -> Iterator[Hit]:
         )
 
 
+_NO_PROJECTOR = "no projector (mmproj, general.architecture `clip`) was given"
+_NO_TEXT_MODEL = "no text model (the LLM GGUF passed with -m/--model) was given"
+
+
 @rule("MM003", "no-projector", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
 def no_projector(ctx: Context) -> Iterator[Hit]:
     """Neither file is a projector.
@@ -52,10 +57,15 @@ def no_projector(ctx: Context) -> Iterator[Hit]:
     Fix: Pass the projector file (general.architecture `clip`, often named `mmproj-*.gguf`). A text
     model repo usually ships it next to the quantized models.
     """
-    if ctx.mmproj is None and ctx.model is not None and ctx.model.kind == FileKind.TEXT_MODEL:
-        other = ctx.other_text
-        what = f"both files are text models ({other})" if other else "no projector was given"
-        yield Hit(what, "pass a projector (mmproj) GGUF as the second file", file="mmproj")
+    if ctx.mmproj is not None or ctx.model is None or ctx.model.kind != FileKind.TEXT_MODEL:
+        return
+    if ctx.same_file:
+        what = f"the same text model was given twice: {_NO_PROJECTOR}"
+    elif ctx.other_text:
+        what = f"both files are text models: {_NO_PROJECTOR}"
+    else:
+        what = _NO_PROJECTOR
+    yield Hit(what, "pass the projector (mmproj) GGUF as the second file", file="mmproj")
 
 
 @rule("MM004", "no-text-model", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
@@ -66,8 +76,15 @@ def no_text_model(ctx: Context) -> Iterator[Hit]:
 
     Fix: Pass the text model (the GGUF whose general.architecture is an LLM such as `llama`).
     """
-    if ctx.model is None and ctx.mmproj is not None:
-        yield Hit("both files are projectors", "pass the text model GGUF as the first file", file="model")
+    if ctx.model is not None or ctx.mmproj is None:
+        return
+    if ctx.same_file:
+        what = f"the same projector was given twice: {_NO_TEXT_MODEL}"
+    elif len([f for f in ctx.files if f.kind == FileKind.PROJECTOR]) > 1:
+        what = f"both files are projectors: {_NO_TEXT_MODEL}"
+    else:
+        what = _NO_TEXT_MODEL
+    yield Hit(what, "pass the text model GGUF as the first file", file="model")
 
 
 @rule("MM005", "not-a-model-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
@@ -80,10 +97,12 @@ def not_a_model_file(ctx: Context) -> Iterator[Hit]:
     Fix: Pass the text model and the projector; adapters go to --lora.
     """
     for info in ctx.unusable:
-        yield Hit(f"{info.path} is a {info.kind.value}, not a text model or a projector", "check the file paths")
+        if info.kind == FileKind.SHARD:
+            continue  # MM008 says what a later shard is
+        yield Hit(f"{info.path} is {info.kind.description}, not a text model or a projector", "check the file paths")
 
 
-@rule("MM006", "truncated-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
+@rule("MM006", "truncated-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="file")
 def truncated_file(ctx: Context) -> Iterator[Hit]:
     """A file's tensor data ends before the header says it should.
 
@@ -92,17 +111,17 @@ def truncated_file(ctx: Context) -> Iterator[Hit]:
 
     Fix: Download the file again and compare its size or sha256 with the published one.
     """
-    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+    for info in ctx.files:
         if info is not None and info.header.data_status == DataStatus.TRUNCATED:
             h = info.header
             yield Hit(
-                f"{slot} file is {h.describe_data_status()}",
+                f"{info.path.name} is {h.describe_data_status()}",
                 f"re-download it: {h.expected_file_size - h.file_size:,} bytes are missing",
-                file=slot,  # type: ignore[arg-type]
+                path=info.path,
             )
 
 
-@rule("MM007", "header-only-file", severity=Severity.INFO, scope="pair")
+@rule("MM007", "header-only-file", severity=Severity.INFO, scope="file")
 def header_only_file(ctx: Context) -> Iterator[Hit]:
     """A file holds only its header (no tensor data): the verdict rests on metadata alone.
 
@@ -111,12 +130,12 @@ def header_only_file(ctx: Context) -> Iterator[Hit]:
 
     Fix: Nothing, if this is intended; otherwise fetch the full file.
     """
-    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+    for info in ctx.files:
         if info is not None and info.header.data_status == DataStatus.HEADER_ONLY and info.header.tensors:
-            yield Hit(f"{slot} file is header-only (no tensor data)", "", file=slot)  # type: ignore[arg-type]
+            yield Hit(f"{info.path.name} is header-only (no tensor data)", "", path=info.path)
 
 
-@rule("MM008", "not-first-shard", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
+@rule("MM008", "not-first-shard", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="file")
 def not_first_shard(ctx: Context) -> Iterator[Hit]:
     """A split model was given by a shard other than the first.
 
@@ -125,17 +144,20 @@ def not_first_shard(ctx: Context) -> Iterator[Hit]:
 
     Fix: Pass the `-00001-of-` shard.
     """
-    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+    for info in ctx.files:
         if info is not None and info.header.split is not None and info.header.split.index > 0:
             s = info.header.split
+            first = re.sub(r"-\d{5}-of-(\d{5})", r"-00001-of-\1", info.path.name)
+            first_hint = first if first != info.path.name else "-00001-of-..."
             yield Hit(
-                f"{slot} file is shard {s.index + 1} of {s.count}",
-                "pass the first shard (-00001-of-...)",
-                file=slot,  # type: ignore[arg-type]
+                f"{info.path.name} is shard {s.index + 1} of {s.count} of a split model: it holds tensors only, "
+                "the metadata a runtime (and mmcheck) reads is in the first shard",
+                f"pass the first shard ({first_hint})",
+                path=info.path,
             )
 
 
-@rule("MM009", "big-endian-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
+@rule("MM009", "big-endian-file", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="file")
 def big_endian_file(ctx: Context) -> Iterator[Hit]:
     """A file is big-endian.
 
@@ -144,12 +166,12 @@ def big_endian_file(ctx: Context) -> Iterator[Hit]:
 
     Fix: Use the little-endian file (re-convert without --bigendian).
     """
-    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+    for info in ctx.files:
         if info is not None and info.header.byte_order == "big":
-            yield Hit(f"{slot} file is big-endian", "re-convert it as little-endian", file=slot)  # type: ignore[arg-type]
+            yield Hit(f"{info.path.name} is big-endian", "re-convert it as little-endian", path=info.path)
 
 
-@rule("MM010", "nested-array", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
+@rule("MM010", "nested-array", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="file")
 def nested_array(ctx: Context) -> Iterator[Hit]:
     """A metadata value is an array of arrays.
 
@@ -157,8 +179,8 @@ def nested_array(ctx: Context) -> Iterator[Hit]:
 
     Fix: Rewrite the key as a flat array.
     """
-    for slot, info in (("model", ctx.model), ("mmproj", ctx.mmproj)):
+    for info in ctx.files:
         if info is not None:
             for w in info.header.warnings:
                 if "nested array" in w:
-                    yield Hit(f"{slot} file: {w}", "flatten the array", file=slot)  # type: ignore[arg-type]
+                    yield Hit(f"{info.path.name}: {w}", "flatten the array", path=info.path)

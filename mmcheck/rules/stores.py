@@ -1,9 +1,9 @@
 """Rules the store-aware scan (``mmcheck scan`` on an Ollama, LM Studio, Hugging Face or llama.cpp
 cache, a Jan or text-generation-webui folder) reports about the store itself.
 
-Like the scanner's MM090-MM095 (``mmcheck.rules.scanning``), their checks yield nothing from a
-``Context``: ``mmcheck.stores`` builds the findings. They sit in the registry so that ``mmcheck
-rules``, docs/rules.md and the SARIF ``rules[]`` describe them. Codes MM096-MM099.
+Like the scanner's MM090-MM095 (``mmcheck.rules.scanning``), they are scan-scope rules: their checks
+read a ``ScanView``. MM096-MM098 report the records a store reader could not use (the readers in
+``mmcheck.stores`` say what and where); MM099 looks at every text model's header. Codes MM096-MM099.
 """
 
 from __future__ import annotations
@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mmcheck.evidence import CERTAIN_AGAINST
-from mmcheck.rules.base import Context, Hit, Severity, rule
+from mmcheck.rules.base import Hit, Severity, rule
+from mmcheck.rules.scanning import ScanView
 
 
-def _nothing(ctx: Context) -> Iterator[Hit]:
-    return iter(())
+def _problems(view: ScanView, code: str) -> Iterator[Hit]:
+    for p in view.problems:
+        if p.code == code:
+            yield Hit(p.message, p.hint, path=p.path)
 
 
-@rule("MM096", "store-entry-unreadable", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
-def store_entry_unreadable(ctx: Context) -> Iterator[Hit]:
+@rule("MM096", "store-entry-unreadable", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="scan")
+def store_entry_unreadable(view: ScanView) -> Iterator[Hit]:
     """A store's own record of a model cannot be read: an Ollama manifest that is not valid JSON or
     not a manifest, a layer digest that is not `sha256:<64 hex>`, a Jan `model.yml` without a model.
 
@@ -30,11 +33,11 @@ def store_entry_unreadable(ctx: Context) -> Iterator[Hit]:
     Fix: Pull or import the model again (`ollama pull NAME`, re-download in the app); delete the
     broken record if the model is gone.
     """
-    return _nothing(ctx)
+    return _problems(view, "MM096")
 
 
-@rule("MM097", "store-file-missing", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
-def store_file_missing(ctx: Context) -> Iterator[Hit]:
+@rule("MM097", "store-file-missing", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="scan")
+def store_file_missing(view: ScanView) -> Iterator[Hit]:
     """A file a store entry declares is not there: a missing Ollama blob, a dangling or looping
     Hugging Face cache symlink, a Jan `model.yml` naming a file that does not exist.
 
@@ -43,11 +46,11 @@ def store_file_missing(ctx: Context) -> Iterator[Hit]:
 
     Fix: Download the model again (`ollama pull NAME`, `hf download REPO`, `llama-server -hf REPO`).
     """
-    return _nothing(ctx)
+    return _problems(view, "MM097")
 
 
-@rule("MM098", "store-path-escapes", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="pair")
-def store_path_escapes(ctx: Context) -> Iterator[Hit]:
+@rule("MM098", "store-path-escapes", severity=Severity.ERROR, evidence=CERTAIN_AGAINST, scope="scan")
+def store_path_escapes(view: ScanView) -> Iterator[Hit]:
     """A store entry points outside the store: a symlink or declared path that resolves to a file
     outside the store's folder. mmcheck does not follow it.
 
@@ -58,11 +61,11 @@ def store_path_escapes(ctx: Context) -> Iterator[Hit]:
     Fix: Re-download the entry; if you moved the store, move the files with it rather than
     symlinking out of it.
     """
-    return _nothing(ctx)
+    return _problems(view, "MM098")
 
 
-@rule("MM099", "single-file-vision-model", severity=Severity.INFO, scope="text")
-def single_file_vision_model(ctx: Context) -> Iterator[Hit]:
+@rule("MM099", "single-file-vision-model", severity=Severity.INFO, scope="scan")
+def single_file_vision_model(view: ScanView) -> Iterator[Hit]:
     """A text model GGUF carries its own vision tower (`<arch>.vision.*` keys): an Ollama
     single-file vision model, with no separate projector to pass.
 
@@ -76,7 +79,17 @@ def single_file_vision_model(ctx: Context) -> Iterator[Hit]:
     publisher (e.g. `ggml-org/<model>-GGUF`) instead of copying the Ollama blob; in Ollama it
     works as it is.
     """
-    return _nothing(ctx)
+    from mmcheck.stores.fused import is_fused
 
-
-STORE_CODES = ("MM096", "MM097", "MM098", "MM099")
+    for f in view.files("text-model"):
+        if f.info is None or not is_fused(f.info.header):
+            continue
+        arch = f.info.header.architecture
+        blocks = f.info.header.metadata.get(f"{arch}.vision.block_count")
+        msg = (
+            f"{view.label(f.path)} is a single-file vision model: its vision tower is inside the model file "
+            f"({arch}.vision.block_count = {blocks}), as Ollama's own engine stores it. Ollama runs it as it is; "
+            "llama.cpp and KoboldCPP load only its text part, and there is no separate mmproj to pass with it"
+        )
+        hint = "for llama.cpp / KoboldCPP, download the model's GGUF and its mmproj-*.gguf from the publisher instead"
+        yield Hit(msg, hint, path=f.path)

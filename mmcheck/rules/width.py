@@ -9,10 +9,23 @@ from mmcheck.rules.base import Context, Hit, Severity, rule
 
 
 def _fitting_variants(ctx: Context, width: int) -> list[str]:
+    """Variants a projector of this width could be the one for: same projector type, same encoder width.
+
+    Width alone is no lead: thousands of models share 4096; a hint naming another family's variant
+    sends the user to a projector that would load and produce nonsense.
+    """
+    assert ctx.mmproj is not None and ctx.mmproj.projector is not None
+    p = ctx.mmproj.projector
+    type_id = p.primary.type_id if p.primary is not None else None
+    encoder_width = p.encoder.width if p.encoder is not None else None
     out = []
     for fam in ctx.db.families.values():
+        if type_id is None or type_id not in fam.projector_types:
+            continue
         for v in fam.variants:
-            if v.output_width == width:
+            encoder = v.encoder or fam.encoder
+            known_width = encoder.embedding_length if encoder is not None else None
+            if v.output_width == width and (encoder_width is None or known_width in (None, encoder_width)):
                 out.append(v.id)
     return out
 

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mmcheck.errors import GGUFError
+from mmcheck.files import read_small_text
 from mmcheck.stores.base import (
     ESCAPES,
     MISSING,
@@ -139,11 +141,9 @@ def _load_yaml(path: Path) -> dict[str, Any] | str:
     import yaml
 
     try:
-        if path.stat().st_size > 1024 * 1024:
-            return "is too large to be a model.yml"
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        return f"cannot be read: {e.strerror or e}"
+        doc = yaml.safe_load(read_small_text(path, 1024 * 1024))
+    except GGUFError as e:
+        return str(e)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         return f"is not valid YAML ({str(e).splitlines()[0]})"
     return doc if isinstance(doc, dict) else "is not a YAML mapping"

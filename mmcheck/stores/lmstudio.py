@@ -21,6 +21,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from mmcheck.errors import GGUFError
+from mmcheck.files import read_small_text
 from mmcheck.stores.base import Entry, Problem, StoreFile, StoreScan, inside, real, under, walk_gguf
 
 
@@ -30,10 +32,10 @@ def lmstudio_home(env: Mapping[str, str], home: Path) -> Path:
         return Path(env["LMSTUDIO_HOME"]).expanduser()
     pointer = home / ".lmstudio-home-pointer"
     try:
-        text = pointer.read_text(encoding="utf-8").strip()
+        text = read_small_text(pointer, 64 << 10).strip()
         if text:
             return Path(text).expanduser()
-    except (OSError, UnicodeDecodeError):
+    except (GGUFError, UnicodeDecodeError):
         pass
     legacy = home / ".cache" / "lm-studio"
     return legacy if legacy.is_dir() else home / ".lmstudio"
@@ -42,11 +44,11 @@ def lmstudio_home(env: Mapping[str, str], home: Path) -> Path:
 def models_folder(lms_home: Path) -> Path:
     """``downloadsFolder`` of ``settings.json``, else ``<home>/models``."""
     try:
-        settings = json.loads((lms_home / "settings.json").read_text(encoding="utf-8"))
+        settings = json.loads(read_small_text(lms_home / "settings.json", 16 << 20))
         folder = settings.get("downloadsFolder") if isinstance(settings, dict) else None
         if isinstance(folder, str) and folder:
             return Path(folder).expanduser()
-    except (OSError, ValueError):
+    except (GGUFError, ValueError):
         pass
     return lms_home / "models"
 

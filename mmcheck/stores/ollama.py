@@ -34,6 +34,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mmcheck.errors import GGUFError
+from mmcheck.files import read_small_text
 from mmcheck.stores.base import (
     ESCAPES,
     MISSING,
@@ -178,11 +180,9 @@ def _dirs(d: Path) -> list[Path]:
 def _load_manifest(path: Path) -> dict[str, Any] | str:
     """The manifest as a dict with a ``layers`` list of objects, or why it is not one."""
     try:
-        if path.stat().st_size > _MAX_MANIFEST:
-            return f"is {path.stat().st_size} bytes: not a manifest"
-        text = path.read_bytes().decode("utf-8")
-    except OSError as e:
-        return f"cannot be read: {e.strerror or e}"
+        text = read_small_text(path, _MAX_MANIFEST)
+    except GGUFError as e:
+        return str(e)
     except UnicodeDecodeError:
         return "is not UTF-8 text: not a manifest"
     try:
@@ -206,10 +206,8 @@ def _model_format(config: dict[str, Any], root: Path, allowed: list[Path]) -> st
     if res.path is None:
         return None
     try:
-        if res.path.stat().st_size > _MAX_MANIFEST:
-            return None
-        doc = json.loads(res.path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(read_small_text(res.path, _MAX_MANIFEST))
+    except (GGUFError, ValueError):
         return None
     fmt = doc.get("model_format") if isinstance(doc, dict) else None
     return fmt if isinstance(fmt, str) else None

@@ -19,6 +19,7 @@ from mmcheck.errors import MMCheckError
 from mmcheck.header.source import FilePath, RemotePath
 from mmcheck.pairing import Candidate, candidate_pairs
 from mmcheck.rules import Options, resolve
+from mmcheck.rules.scanning import ScanView
 from mmcheck.scan import (
     PairCheck,
     Progress,
@@ -27,14 +28,12 @@ from mmcheck.scan import (
     Status,
     check_candidates,
     discover,
-    finding_note,
     read_files,
+    scan_notes,
 )
 from mmcheck.scan import _gc_paused as gc_paused
-from mmcheck.scan import _notes as folder_notes
 from mmcheck.stores import STORES, get
 from mmcheck.stores.base import Entry, Store, StoreScan, real
-from mmcheck.stores.fused import fused_vision_notes, is_fused
 
 PathLike = str | os.PathLike[str]
 CROSS_ENTRY = 3  # the distance given to a pair found by content across entries (ranks after declared ones)
@@ -225,7 +224,8 @@ def _scan(
         scans.append(sc)
     # by path, not by real path: one blob under two snapshot folders is two files, each paired in its folder
     store_paths = list(dict.fromkeys(f.path for sc in scans for e in sc.entries for f in e.files))
-    plain_paths = discover(plan.plain, recursive=recursive) if plan.plain else []
+    unreadable: list[tuple[Path, str]] = []
+    plain_paths = discover(plan.plain, recursive=recursive, unreadable=unreadable) if plan.plain else []
     known = {real(p) for p in store_paths}
     plain_paths = [p for p in plain_paths if real(cast(Path, p)) not in known]
     files = read_files(store_paths + plain_paths, database, jobs=jobs, progress=progress)
@@ -247,19 +247,17 @@ def _scan(
     ]
     pairs = check_candidates(files, ordered, database, rules, options, smoke=smoke, progress=progress)
 
-    result = StoreScanResult(files, pairs, stores=scans, entry_pairs=entry_pairs, messages=list(plan.messages))
+    result = StoreScanResult(
+        files, pairs, unreadable_folders=unreadable, stores=scans, entry_pairs=entry_pairs, messages=list(plan.messages)
+    )
     result.label_parts = _labels(scans)
     result.labels = {p: f"{a} {b}".strip() for p, (a, b) in result.label_parts.items()}
     store_set = set(store_paths)
-    notes = [n for n in folder_notes(result) if not _about(n, store_set)]  # the folder notes of plain files
-    notes += _store_notes(result, scans, store_set)
+    notes = scan_notes(ScanView(result, covers=lambda p: p not in store_set), rules)  # the plain folders
+    notes += _store_notes(result, scans, store_set, rules)
     result.notes = notes
     result.messages += [_summary(sc) for sc in scans]
     return result
-
-
-def _about(note: Any, paths: set[Path]) -> bool:
-    return any(f.file is not None and Path(f.file) in paths for f in note.findings)
 
 
 def _store_candidates(
@@ -316,58 +314,11 @@ def _summary(sc: StoreScan) -> str:
     return f"Scanned the {sc.title} at {sc.root}: {n} entr{'y' if n == 1 else 'ies'} with GGUF files{extra}{bad}."
 
 
-def _store_notes(result: StoreScanResult, scans: list[StoreScan], store_set: set[Path]) -> list[Any]:
-    """Problems (MM096-MM098), single-file vision models (MM099) and the folder notes' store forms."""
-    notes = []
-    for sc in scans:
-        for prob in sc.problems:
-            notes.append(finding_note(prob.code, prob.message, prob.hint, prob.path, error=prob.message))
-    label = result.label
-    for f in result.files:
-        if f.path not in store_set:
-            continue
-        if f.status == Status.LFS_POINTER:
-            notes.append(
-                finding_note(
-                    "MM090",
-                    f"{label(f.path)} is a Git LFS pointer, not the GGUF it stands for",
-                    "run `git lfs pull` in the repository it came from",
-                    f.path,
-                    f.error,
-                )
-            )
-        elif f.status == Status.UNREADABLE:
-            notes.append(
-                finding_note(
-                    "MM091",
-                    f"{label(f.path)} is not a readable GGUF file: {f.error}",
-                    "download the model again",
-                    f.path,
-                    f.error,
-                )
-            )
-    for proj in result.paths(Status.PROJECTOR):
-        if proj not in store_set:
-            continue
-        ranked = result.pairs_of_projector(proj)
-        if not ranked:
-            msg = f"{label(proj)}: no text model in its entry or in the store to check it against"
-            notes.append(finding_note("MM093", msg, f"run `mmcheck suggest {proj} DIR`", proj))
-        elif not ranked[0].ok:
-            names = ", ".join(f"{label(c.model)} ({c.report.verdict.value})" for c in ranked[:4])
-            more = f" and {len(ranked) - 4} more" if len(ranked) > 4 else ""
-            msg = f"{label(proj)} fits none of the {len(ranked)} text model(s) it was checked with: {names}{more}"
-            notes.append(finding_note("MM092", msg, "download the projector published with the model", proj))
-    for model in result.paths(Status.TEXT_MODEL):
-        if model not in store_set:
-            continue
-        declared = [c for c in result.pairs_of_model(model) if c.distance < CROSS_ENTRY]
-        if declared and not any(c.ok for c in declared):
-            msg = f"{label(model)}: none of the {len(declared)} projector(s) of its entry fits it"
-            notes.append(finding_note("MM095", msg, "check which model the projector was made for", model))
-    fused = {f.path for f in result.files if f.path in store_set and f.info is not None and is_fused(f.info.header)}
-    notes += fused_vision_notes(result, label, only=fused)
-    return notes
+def _store_notes(result: StoreScanResult, scans: list[StoreScan], store_set: set[Path], rules: Any) -> list[Any]:
+    """The scan rules over the store files (in the stores' words), store problems included."""
+    problems = [prob for sc in scans for prob in sc.problems]
+    view = ScanView(result, covers=lambda p: p in store_set, label=result.label, store=True, problems=problems)
+    return scan_notes(view, rules)
 
 
 __all__ = ["Plan", "StoreScanResult", "Target", "plan_scan", "scan_paths"]

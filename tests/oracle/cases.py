@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from mmcheck.testing.loadable import (
+from tests.loadable import (
     DEFAULT_MARKER_TOKENS,
     LOADABLE_PROJECTOR_TYPES,
     WIDTH_TENSOR,
@@ -363,13 +363,13 @@ def _real(model_fetcher: Callable[[], Path], projector_type: str, out: int) -> B
 
 
 def _smollm2() -> Path:
-    from mmcheck.testing import realfiles
+    from tests import realfiles
 
     return realfiles.smollm2()
 
 
 def _gemma3() -> Path:
-    from mmcheck.testing import realfiles
+    from tests import realfiles
 
     return realfiles.gemma3_270m()
 

@@ -1,6 +1,6 @@
 """A real HTTP server process on loopback, serving generated GGUF files in the Hub's URL layout.
 
-``hub`` (session) starts ``python -m mmcheck.testing.hubserver`` on 127.0.0.1 with free ports over a
+``hub`` (session) starts ``python -m tests.hubserver`` on 127.0.0.1 with free ports over a
 tree generated into a temporary directory (nothing binary is committed), and stops it at the end.
 ``env`` (per test) is the environment a remote ``mmcheck`` subprocess runs with: ``HF_ENDPOINT`` at
 the loopback hub, a fresh mmcheck cache, an empty Hugging Face home (no token), fast retries, and
@@ -113,7 +113,7 @@ class HubProcess:
 
     def commit(self, repo: str) -> str:
         """The repository's commit id (what a pinned revision names)."""
-        from mmcheck.testing.hubserver import Hub
+        from tests.hubserver import Hub
 
         return Hub(self.root, token="", gated=set(), private=set()).commit(self.root / repo)
 
@@ -126,9 +126,10 @@ class HubProcess:
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     root = tmp_path_factory.mktemp("hub")
     build_tree(root)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), os.environ.get("PYTHONPATH", "")])}
+    repo = str(Path(__file__).resolve().parents[2])  # tests.hubserver lives in the repository, not the wheel
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), repo, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mmcheck.testing.hubserver", "--root", str(root), "--token", TOKEN,
+        [sys.executable, "-m", "tests.hubserver", "--root", str(root), "--token", TOKEN,
          "--gated", "gated/pair", "--private", "priv/pair"],
         stdout=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip

@@ -171,7 +171,7 @@ def test_revision_forms(hub: HubProcess, env: dict[str, str], rev: str) -> None:
 def test_hub_and_plain_urls(hub: HubProcess, env: dict[str, str]) -> None:
     _model, proj = PAIRS["match"]
     resolve = f"{hub.endpoint}/org/verdicts/resolve/main/llava-7b.gguf"  # a Hub URL: goes the Hub's way
-    from mmcheck.testing.hubserver import Hub
+    from tests.hubserver import Hub
 
     sha = Hub(hub.root, token="", gated=set(), private=set()).digests(hub.local(proj))[0]
     blob = f"{hub.cdn}/blobs/{sha}"  # a plain http:// URL
