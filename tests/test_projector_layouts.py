@@ -126,3 +126,14 @@ def test_a_squeezed_depthwise_kernel_is_accepted_as_ggml_does() -> None:
     assert depthwise_fits(op, (3, 3, 1, 2048), 2048) is None
     problem = depthwise_fits(op, (3, 3, 2047), 2048)
     assert problem is not None and problem.kind == "chain" and "expected [kw, kh, 1, 2048]" in problem.message
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_a_projection_tensor_the_graph_needs_is_mm502_when_missing(tmp_path: Path, type_id: str) -> None:
+    """Every tensor the chain reads as required (clip.cpp loads it as required, or uses it unchecked:
+    cross-checked against the loader's get_tensor calls) is reported when it is absent."""
+    clean = _written(tmp_path, type_id)
+    first = next(op for op in _ops(clean, type_id) if isinstance(op, Linear) and op.required)
+    broken = _written(tmp_path / "b", type_id, drop_tensors=[first.weight])
+    findings = [f for f in lint_file(broken).findings if f.rule == "MM502"]
+    assert findings and first.weight in " ".join(f.message for f in findings), type_id

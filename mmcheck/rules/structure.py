@@ -108,25 +108,30 @@ def missing_required_tensor(ctx: Context) -> Iterator[Hit]:
     """A tensor llama.cpp requires for this projector type is missing (projection or encoder).
 
     Why: The loader fails (`unable to find tensor X`) or, for tensors it treats as optional but uses
-    unchecked, the process crashes. The encoder's required tensors (every layer's `attn_out`,
-    `ffn_up`, `ffn_down`, and each type's own, e.g. an audio encoder's `a.conv1d.*`) are checked
-    against `tools/mtmd/clip.cpp` `load_tensors`; a renamed one counts as missing.
+    unchecked, the process crashes. The projection tensors checked are those the type's graph
+    uses (`mmcheck/projectors/layouts.py`, from `tools/mtmd/models/*.cpp`). The encoder's required
+    tensors (every layer's `attn_out`, `ffn_up`, `ffn_down`, and each type's own, e.g. an audio
+    encoder's `a.conv1d.*`) are checked against `tools/mtmd/clip.cpp` `load_tensors`; a renamed one
+    counts as missing.
 
     Fix: The file is incomplete or was edited; re-download or re-convert it.
     """
     from mmcheck.rules.tensors import missing_encoder_hits
 
     p = _proj(ctx)
-    if p is None:
+    if p is None or ctx.mmproj is None:
         return
     for tower in p.towers.values():
-        if tower.missing_tensors:
+        # the database's list, and every tensor the type's projection graph needs (its layout)
+        walked = walk_tower(tower, p, ctx.mmproj.header)
+        graph = [x.tensor for x in walked.problems if x.kind == "missing"] if walked is not None else []
+        missing = list(dict.fromkeys([*tower.missing_tensors, *graph]))
+        if missing:
             yield Hit(
-                f"{tower.type_id} projector lacks tensor(s): {', '.join(tower.missing_tensors)}",
+                f"{tower.type_id} projector lacks tensor(s): {', '.join(missing)}",
                 "re-download or re-convert the projector",
                 file="mmproj",
             )
-    assert ctx.mmproj is not None
     yield from missing_encoder_hits(ctx.mmproj.header, p)
 
 
