@@ -137,3 +137,29 @@ def test_a_projection_tensor_the_graph_needs_is_mm502_when_missing(tmp_path: Pat
     broken = _written(tmp_path / "b", type_id, drop_tensors=[first.weight])
     findings = [f for f in lint_file(broken).findings if f.rule == "MM502"]
     assert findings and first.weight in " ".join(f.message for f in findings), type_id
+
+
+def _db_projection_requirements() -> list[tuple[str, str]]:
+    return [
+        (t, name)
+        for t in TYPES
+        for name in DB.projector_types[t].required_tensors
+        if name.startswith(("mm.", "resampler.")) and name in _planned_tensors(t)
+    ]
+
+
+@pytest.mark.parametrize(("type_id", "name"), _db_projection_requirements())
+def test_the_layout_requires_what_the_database_requires(tmp_path: Path, type_id: str, name: str) -> None:
+    """The database's required projection tensors (cited per type) are required by the layout too:
+    without one, the shape walk itself reports it missing. The two descriptions must not disagree."""
+    path = _written(tmp_path, type_id, drop_tensors=[name])
+    info = inspect_file(path, DB)
+    assert info.projector is not None
+    missing = [
+        p.tensor
+        for tower in info.projector.towers.values()
+        if (walked := walk_tower(tower, info.projector, info.header)) is not None
+        for p in walked.problems
+        if p.kind == "missing"
+    ]
+    assert name in missing, missing

@@ -67,8 +67,11 @@ def _lin(base: str, *, bias: bool = True, bias_required: bool = False, required:
     return Linear(f"{base}.weight", f"{base}.bias" if bias else None, bias_required=bias_required, required=required)
 
 
-def _ln(base: str, kind: NormKind = "layer", *, bias: bool = True, required: bool = True) -> Norm:
-    return Norm(kind, f"{base}.weight", f"{base}.bias" if bias else None, required=required)
+def _ln(
+    base: str, kind: NormKind = "layer", *, bias: bool = True, required: bool = True, bias_required: bool = False
+) -> Norm:
+    bias_name = f"{base}.bias" if bias else None
+    return Norm(kind, f"{base}.weight", bias_name, required=required, bias_required=bias_required)
 
 
 def _m2(c: LayoutInput, default: int = 2) -> int:
@@ -82,35 +85,42 @@ def _mlp(c: LayoutInput) -> tuple[Op, ...]:
 
 
 def _mlp_norm(c: LayoutInput) -> tuple[Op, ...]:
+    # every bias, the norms' too, is added with ggml_add unchecked (models/llava.cpp:176-194)
     return (
         _lin("mm.0", bias_required=True),
-        _ln("mm.1"),
+        _ln("mm.1", bias_required=True),
         Act("gelu"),
         _lin("mm.3", bias_required=True),
-        _ln("mm.4"),
+        _ln("mm.4", bias_required=True),
     )
 
 
 def _ldp(c: LayoutInput) -> tuple[Op, ...]:
-    ops: list[Op] = [_lin("mm.model.mlp.1"), Act("gelu"), _lin("mm.model.mlp.3")]
+    # every bias is added with ggml_add unchecked (models/llava.cpp:200-300): all are required
+    ops: list[Op] = [
+        _lin("mm.model.mlp.1", bias_required=True),
+        Act("gelu"),
+        _lin("mm.model.mlp.3", bias_required=True),
+    ]
     for b in (1, 2):
         p = f"mm.model.mb_block.{b}.block"
         ops += [
             Depthwise(f"{p}.0.0.weight"),
-            _ln(f"{p}.0.1", "affine"),
+            _ln(f"{p}.0.1", "affine", bias_required=True),
             Act("hardswish"),
             SqueezeExcite(f"{p}.1.fc1", f"{p}.1.fc2"),
             Linear(f"{p}.2.0.weight"),
-            _ln(f"{p}.2.1", "affine"),
+            _ln(f"{p}.2.1", "affine", bias_required=True),
         ]
     return tuple(ops)
 
 
 def _ldpv2(c: LayoutInput) -> tuple[Op, ...]:
+    # the biases are added unchecked (models/llava.cpp:310-324)
     return (
-        _lin("mm.model.mlp.0"),
+        _lin("mm.model.mlp.0", bias_required=True),
         Act("gelu"),
-        _lin("mm.model.mlp.2"),
+        _lin("mm.model.mlp.2", bias_required=True),
         Depthwise("mm.model.peg.0.weight", "mm.model.peg.0.bias"),
     )
 

@@ -32,6 +32,7 @@ class Norm:
     weight: str | None = None
     bias: str | None = None
     required: bool = True  # the weight must exist (llama.cpp loads it as required)
+    bias_required: bool = False  # the graph adds the bias unchecked: a missing one crashes
 
 
 @dataclass(frozen=True)

@@ -150,12 +150,12 @@ def _linear(op: Linear, shape_of: ShapeOf, width: int | None, problems: list[Sha
 
 
 def _norm(op: Norm, shape_of: ShapeOf, width: int | None, problems: list[ShapeProblem]) -> int | None:
-    for name, required in ((op.weight, op.required), (op.bias, False)):
+    for name, required in ((op.weight, op.required), (op.bias, op.bias_required)):
         if name is None:
             continue
         shape = shape_of(name)
         if shape is None:
-            if required and name == op.weight:
+            if required:
                 problems.append(ShapeProblem("missing", name, f"tensor {name} is not in the projector"))
             continue
         if width is None:
@@ -194,13 +194,18 @@ def _walk(ops: tuple[Op, ...], shape_of: ShapeOf, width: int | None, problems: l
                 problem = depthwise_fits(op, shape, width)
                 if problem is not None:
                     raise ShapeMismatch(problem)
-            if op.bias is not None and width is not None and (bias := shape_of(op.bias)) is not None:
+            bias = shape_of(op.bias) if op.bias is not None else None
+            if op.bias is not None and bias is None:  # a named depthwise bias is added unchecked
+                problems.append(ShapeProblem("missing", op.bias, f"tensor {op.bias} is not in the projector"))
+            elif op.bias is not None and bias is not None and width is not None:
                 found = vector_fits(op.bias, bias, width, "bias")
                 if found is not None:
                     problems.append(found)
         elif isinstance(op, SqueezeExcite):
-            inner = _linear(Linear(f"{op.fc1}.weight", f"{op.fc1}.bias"), shape_of, width, problems)
-            out = _linear(Linear(f"{op.fc2}.weight", f"{op.fc2}.bias"), shape_of, inner, problems)
+            fc1 = Linear(f"{op.fc1}.weight", f"{op.fc1}.bias", bias_required=True)
+            fc2 = Linear(f"{op.fc2}.weight", f"{op.fc2}.bias", bias_required=True)
+            inner = _linear(fc1, shape_of, width, problems)
+            out = _linear(fc2, shape_of, inner, problems)
             if out is not None and width is not None and out != width:
                 message = f"squeeze-excite {op.fc2} outputs {out}, expected {width}"
                 raise ShapeMismatch(ShapeProblem("chain", f"{op.fc2}.weight", message))

@@ -140,7 +140,7 @@ class Forward:
         if w is not None and op.weight:
             y = y * w
             used.append(op.weight)
-        b = self._vector(op.bias, d, "norm bias", required=False)
+        b = self._vector(op.bias, d, "norm bias", required=op.bias_required)
         if b is not None and op.bias:
             y = y + b
             used.append(op.bias)
@@ -173,9 +173,9 @@ class Forward:
 
     def _squeeze(self, op: SqueezeExcite, x: F32Array) -> tuple[F32Array, list[str]]:
         pooled = x.mean(axis=0, keepdims=True)
-        a = self._linear(Linear(f"{op.fc1}.weight", f"{op.fc1}.bias"), pooled)
+        a = self._linear(Linear(f"{op.fc1}.weight", f"{op.fc1}.bias", bias_required=True), pooled)
         assert a is not None
-        b = self._linear(Linear(f"{op.fc2}.weight", f"{op.fc2}.bias"), np.maximum(a[0], 0))
+        b = self._linear(Linear(f"{op.fc2}.weight", f"{op.fc2}.bias", bias_required=True), np.maximum(a[0], 0))
         assert b is not None
         if b[0].shape[1] != x.shape[1]:
             raise self._shape_error(f"squeeze-excite {op.fc2} outputs {b[0].shape[1]}, expected {x.shape[1]}")
