@@ -198,8 +198,27 @@ def compare_lineage(text: TextFacts, lineage: Lineage, db: CompatDB) -> LineageC
     )
 
 
+# A scan checks each text model against many projectors: compare it with the lineages once.
+# Keyed by object identity (the facts are immutable); the entry keeps both objects alive, so an id
+# is never reused while its entry exists.
+_LINEAGE_CACHE: dict[tuple[int, int], tuple[TextFacts, CompatDB, list[LineageComparison]]] = {}
+_LINEAGE_CACHE_MAX = 4096
+
+
 def match_lineages(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
     """Every lineage compared with the text model: identified first, then uncontradicted, then the rest."""
+    key = (id(text), id(db))
+    hit = _LINEAGE_CACHE.get(key)
+    if hit is not None and hit[0] is text and hit[1] is db:
+        return list(hit[2])
+    ranked = _match_lineages(text, db)
+    if len(_LINEAGE_CACHE) >= _LINEAGE_CACHE_MAX:
+        _LINEAGE_CACHE.clear()
+    _LINEAGE_CACHE[key] = (text, db, ranked)
+    return list(ranked)
+
+
+def _match_lineages(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
     comps = [compare_lineage(text, lin, db) for lin in db.lineages.values()]
 
     def rank(c: LineageComparison) -> tuple[int, int, int]:

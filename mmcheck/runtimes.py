@@ -364,11 +364,23 @@ def detect_runtime(cmd: Sequence[str], exe: str | None = None, *, timeout: float
     return RuntimeSpec(rid, m.group(1)) if m else None
 
 
+_FIRST: dict[tuple[int, str], tuple[CompatDB, list[str]]] = {}
+
+
 def first_versions(db: CompatDB, type_string: str) -> list[str]:
     """Where the version table places the first version of each runtime that loads ``type_string``:
     ``"KoboldCpp 1.101"`` (named by its release), ``"llama-cpp-python 0.3.17 (0.3.16 does not)"``
     (between two known type lists) or ``"Ollama 0.12.3 or earlier"``. Runtimes whose table says
     nothing about the type are left out; nothing is guessed."""
+    hit = _FIRST.get((id(db), type_string))
+    if hit is not None and hit[0] is db:  # a scan asks for the same few types again and again
+        return list(hit[1])
+    out = _first_versions(db, type_string)
+    _FIRST[(id(db), type_string)] = (db, out)
+    return list(out)
+
+
+def _first_versions(db: CompatDB, type_string: str) -> list[str]:
     out = []
     for rt in db.runtimes.values():
         exact = _exact_adds(rt, type_string)

@@ -368,12 +368,31 @@ def layout_input(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeade
     return LayoutInput(tower.type_id or "", header, width, tower.merge, stack)
 
 
-def walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> ShapeWalk | None:
-    """The header-only shape walk of ``tower``'s projection chain (None: no layout for its type)."""
-    from mmcheck.projectors.shapes import walk
+_WALKS: dict[tuple[int, int], tuple[TowerFacts, GGUFHeader, ShapeWalk]] = {}
 
+
+def walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> ShapeWalk | None:
+    """The header-only shape walk of ``tower``'s projection chain (None: no layout for its type).
+
+    Several rules ask for the same walk, and a scan asks once per pair: it is computed once per
+    tower and header (both immutable), and the cached entry keeps them alive so ids stay unique.
+    """
     if tower.type_id not in LAYOUTS:
         return None
+    hit = _WALKS.get((id(tower), id(header)))
+    if hit is not None and hit[0] is tower and hit[1] is header:
+        return hit[2]
+    if len(_WALKS) >= 4096:
+        _WALKS.clear()
+    walked = _walk_tower(tower, projector, header)
+    _WALKS[(id(tower), id(header))] = (tower, header, walked)
+    return walked
+
+
+def _walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> ShapeWalk:
+    from mmcheck.projectors.shapes import walk
+
+    assert tower.type_id is not None
     plan = plan_for(tower.type_id, tower.spec, layout_input(tower, projector, header))
 
     def shape_of(name: str) -> tuple[int, ...] | None:
