@@ -7,6 +7,7 @@ are imported on first use: the command line needs only ``STORE_IDS`` to offer ``
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 STORE_IDS = ("ollama", "lmstudio", "hf-cache", "llama-cache", "jan", "textgen-webui")
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 _BASE_NAMES = ("Entry", "Problem", "Store", "StoreFile", "StoreScan")
 
 
+@cache
 def _stores() -> dict[str, Store]:
     from mmcheck.stores import hf_cache, jan, llama_cache, lmstudio, ollama, textgen
 
@@ -42,8 +44,7 @@ def __getattr__(name: str) -> Any:
 
 def get(store_id: str) -> Store:
     """The reader for ``store_id`` (one of ``STORE_IDS``)."""
-    stores: dict[str, Store] = __getattr__("STORES") if "STORES" not in globals() else globals()["STORES"]
-    return stores[store_id]
+    return _stores()[store_id]
 
 
 __all__ = ["STORES", "STORE_IDS", "Entry", "Problem", "Store", "StoreFile", "StoreScan", "get"]
