@@ -25,8 +25,6 @@ from mmcheck.testing.presets import write_family_projector, write_lineage_model
 from mmcheck.verdict import Verdict
 from tests import gguf_bytes as gb
 
-CLIP_CPP = Path("/work/ref/llama_cpp_python-0.3.36/vendor/llama.cpp/tools/mtmd/clip.cpp")
-
 # ggml type ids (ggml/include/ggml.h): F32 0, F16 1, I8 24, I16 25, I32 26, I64 27
 F32, F16, I16, I32 = 0, 1, 25, 26
 
@@ -319,9 +317,21 @@ def test_float_and_quantized_weights_are_not_integer_weights(tmp_path: Path) -> 
 # -- the table against its source -----------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CLIP_CPP.exists(), reason="llama.cpp 0c1e570 sources not unpacked")
+def _clip_cpp_lines() -> list[str]:
+    """tools/mtmd/clip.cpp of llama.cpp 0c1e570, from the llama-cpp-python 0.3.36 sdist (PyPI) that
+    the oracle suite downloads into .cache/sdist: the source the table cites, never a local copy."""
+    import tarfile
+
+    from tests.oracle.oracle_env import SDIST_TOP, sdist_path
+
+    with tarfile.open(sdist_path()) as tar:
+        member = tar.extractfile(f"{SDIST_TOP}/vendor/llama.cpp/tools/mtmd/clip.cpp")
+        assert member is not None
+        return member.read().decode("utf-8").splitlines()
+
+
 def test_every_cited_line_is_a_required_get_tensor_call() -> None:
-    lines = CLIP_CPP.read_text().splitlines()
+    lines = _clip_cpp_lines()
     reqs = list(enc.COMMON_LAYERS) + [r for rs in enc.TYPE_TENSORS.values() for r in rs]
     for r in reqs:
         text = lines[r.line - 1]
