@@ -278,7 +278,11 @@ def test_permission_denied_as_a_non_root_user(pair: tuple[Path, Path]) -> None:
         locked.mkdir()
         shutil.copy(pair[1], locked / "hidden.gguf")
         locked.chmod(0o700 if uid >= 0 else 0)
-        env = {**os.environ, "HOME": str(base), "XDG_CACHE_HOME": str(base / "cache")}
+        # the clone itself may sit in a folder only root can read (mktemp -d): give the user a database copy
+        db_copy = Path(shutil.copytree(Path(__file__).resolve().parents[1] / "compat_db", base / "compat_db"))
+        for f in [db_copy, *db_copy.rglob("*")]:
+            f.chmod(0o755 if f.is_dir() else 0o644)
+        env = {**os.environ, "HOME": str(base), "XDG_CACHE_HOME": str(base / "cache"), "MMCHECK_DB": str(db_copy)}
 
         def as_user(warm: list[str], *args: str | Path) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
