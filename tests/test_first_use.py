@@ -298,8 +298,22 @@ def test_permission_denied_as_a_non_root_user(pair: tuple[Path, Path]) -> None:
         doc = json.loads(s.stdout)
         assert any("locked" in f["path"] for f in doc["unreadable_folders"]), s.stdout
         assert s.returncode == 1
+        # a database folder, or a database file, the user cannot read is one line, never "internal error"
+        (db_copy / "families").chmod(0)
+        for command in (["pair", model, proj], ["db", "show", "siglip"], ["db", "validate"]):
+            d = as_user(["rules"], *command)
+            assert d.returncode == 2, (command, d.stdout + d.stderr)
+            _one_error_line(d.stderr, "families: cannot list the folder: Permission denied")
+        (db_copy / "families").chmod(0o755)
+        (db_copy / "runtimes.yaml").chmod(0)
+        d = as_user(["rules"], "pair", model, proj)
+        assert d.returncode == 2, d.stdout + d.stderr
+        _one_error_line(d.stderr, "runtimes.yaml: cannot read: Permission denied")
     finally:
         (base / "locked").chmod(0o700)
+        for folder in base.rglob("*"):
+            if folder.is_dir():
+                folder.chmod(0o755)
         shutil.rmtree(base)
 
 

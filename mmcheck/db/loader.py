@@ -44,10 +44,13 @@ def default_db_path() -> Path:
 
 def _root(path: str | Path | None) -> Path:
     root = default_db_path() if path is None else Path(path)
-    if not root.is_dir():
-        raise DBError(f"compatibility database directory not found: {root}")
-    if not (root / PROJECTOR_TYPES).is_file():
-        raise DBError(f"not a compatibility database: {root} has no {PROJECTOR_TYPES}")
+    try:
+        if not root.is_dir():
+            raise DBError(f"compatibility database directory not found: {root}")
+        if not (root / PROJECTOR_TYPES).is_file():
+            raise DBError(f"not a compatibility database: {root} has no {PROJECTOR_TYPES}")
+    except OSError as exc:  # a parent folder the user may not enter
+        raise DBError(f"cannot open the compatibility database: {exc.strerror}", file=str(root)) from None
     return root
 
 
@@ -57,7 +60,11 @@ def db_files(root: Path) -> list[str]:
     for folder in (LINEAGES, FAMILIES):
         d = root / folder
         if d.is_dir():
-            names += sorted(f"{folder}/{p.name}" for p in d.iterdir() if p.name.endswith(".yaml") and p.is_file())
+            try:
+                entries = list(d.iterdir())
+            except OSError as exc:
+                raise DBError(f"cannot list the folder: {exc.strerror}", file=str(d)) from None
+            names += sorted(f"{folder}/{p.name}" for p in entries if p.name.endswith(".yaml") and p.is_file())
     return names
 
 
@@ -67,7 +74,7 @@ def _read_all(root: Path) -> dict[str, bytes]:
         try:
             out[name] = (root / name).read_bytes()
         except OSError as exc:
-            raise DBError(f"cannot read: {exc.strerror}", file=name) from None
+            raise DBError(f"cannot read: {exc.strerror}", file=str(root / name)) from None
     return out
 
 
