@@ -12,6 +12,7 @@ line on stderr (``mmcheck: error: ...``); ``main()`` guarantees that no exceptio
 # No ``from __future__ import annotations`` here: typer re-evaluates every string annotation of
 # every command on every run (25-40 ms); names used only for type checking are quoted instead.
 import contextlib
+import copy
 import os
 import shutil
 import sys
@@ -662,13 +663,38 @@ def _usage_line(e: Any) -> str:
     return error_line(" ".join(e.format_message().split()) + where)
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command that ``args`` name, when they start with one.
+
+    typer builds the click command of every registered command on every run (~15 ms for all of
+    them, most of a ``pair`` run's parsing); the one being run is built the same way, from the same
+    registration, so its parsing, help and errors are unchanged. Anything else (``--help``,
+    ``--version``, a group, a typo) gets the whole app.
+    """
+    if not args or args[0].startswith("-"):
+        return app
+    from typer.main import get_command_name
+
+    named = [
+        c
+        for c in app.registered_commands
+        if c.callback and (c.name or get_command_name(c.callback.__name__)) == args[0]
+    ]
+    if not named:
+        return app
+    only = copy.copy(app)
+    only.registered_commands = named
+    only.registered_groups = []
+    return only
+
+
 def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
     # typer raises the exceptions of the click it runs on: ``click`` or, from typer 0.28, its own
     # vendored copy; take them from where typer's own BadParameter lives
     exceptions = sys.modules[typer.BadParameter.__module__]
 
     try:
-        result = app(args=args, prog_name="mmcheck", standalone_mode=False)
+        result = _app_for(args)(args=args, prog_name="mmcheck", standalone_mode=False)
         if interrupted:  # typer turns Ctrl-C into exit code 130; say so, as for every other exit 2
             raise KeyboardInterrupt
     except exceptions.NoArgsIsHelpError as e:  # `mmcheck` (or a group) alone: its help, exit 0

@@ -1,4 +1,5 @@
-"""Issue 11: ``mmcheck pair`` imports neither numpy nor gguf when the smoke test will not run.
+"""Issue 11: ``mmcheck pair`` imports neither numpy nor gguf when the smoke test will not run, and
+never rich.
 
 Whether it runs is decided from the headers alone: ``--no-smoke``, a header-only or truncated file,
 or a file that cannot be read at all. Each case runs ``python -X importtime -m mmcheck pair ...`` in
@@ -80,6 +81,16 @@ def test_no_numpy_or_gguf_when_the_smoke_test_cannot_run(
     names = imported(proc.stderr)
     assert "mmcheck.pair" in names  # the run got as far as checking the pair
     assert heavy(names) == set(), f"imported although the smoke test cannot run: {sorted(heavy(names))[:10]}"
+
+
+@pytest.mark.parametrize("args", [(), ("-f", "json")], ids=["table", "json"])
+def test_the_pair_report_does_not_import_rich(files: dict[str, Path], args: tuple[str, ...]) -> None:
+    """The pair table is laid out by mmcheck.render.textgrid: rich's import alone costs more than the check."""
+    proc = pair(files, "model-header-only", "mmproj-header-only", "--no-smoke", *args)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    names = imported(proc.stderr)
+    assert "mmcheck.render.pair_table" in names or args
+    assert not {n for n in names if n.split(".")[0] == "rich"}
 
 
 def test_header_only_pair_reports_the_smoke_test_as_skipped(files: dict[str, Path]) -> None:

@@ -7,18 +7,16 @@ each file's own facts; the other findings; the smoke test in plain words.
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 from mmcheck.errors import printable
 from mmcheck.evidence import Direction
 from mmcheck.facts.classify import FileKind
-from mmcheck.rules.base import Severity
+from mmcheck.render.textgrid import Column, Grid, Page, Styled
+from mmcheck.rules.base import Finding, Severity
 from mmcheck.verdict import Verdict
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from mmcheck.pair import Report
     from mmcheck.render import RenderContext
 
@@ -93,39 +91,16 @@ def text_facts(report: Report) -> str | None:
     return " · ".join(parts)
 
 
-def _console(context: RenderContext) -> tuple[Console, io.StringIO]:
-    from rich.console import Console
-
-    buf = io.StringIO()
-    console = Console(
-        file=buf,
-        width=context.width,
-        force_terminal=context.color,
-        color_system="standard" if context.color else None,
-        highlight=False,
-        emoji=False,
-    )
-    return console, buf
-
-
 def render_pair(report: Report, context: RenderContext) -> str:
     """The report as text: colour when ``context.color``, wrapped to ``context.width``."""
     if context.quiet:
         return report.verdict.value
-    from rich.table import Table
-    from rich.text import Text
-
-    console, buf = _console(context)
+    page = Page(context.width, context.color)
     style, word = VERDICT_STYLE[report.verdict]
-    banner = Text()
-    banner.append(f" {word} ", style=style)
-    banner.append(f"  {report.basis}")
-    console.print(banner)
-    console.print()
+    page.print(Styled(f" {word} ", style).append(f"  {report.basis}"))
+    page.print()
 
-    files = Table(show_header=False, box=None, pad_edge=False)
-    files.add_column(style="bold", no_wrap=True)
-    files.add_column(overflow="fold")
+    files = Grid(Column(wrap=False), Column())
     # the roles are known only when one file is a text model and the other a projector
     roles_known = (
         report.model is not None
@@ -133,78 +108,69 @@ def render_pair(report: Report, context: RenderContext) -> str:
         and report.mmproj is not None
         and report.mmproj.kind == FileKind.PROJECTOR
     )
-    files.add_row("text model" if roles_known else "file", printable(report.model_path))
+    files.add_row(Styled("text model" if roles_known else "file", "bold"), printable(report.model_path))
     if report.mmproj_path is not None:
-        files.add_row("projector" if roles_known else "file", printable(report.mmproj_path))
-    console.print(files)
-    console.print()
+        files.add_row(Styled("projector" if roles_known else "file", "bold"), printable(report.mmproj_path))
+    page.grid(files)
+    page.print()
 
     evidence = [("for", f) for f in report.evidence(Direction.FOR)] + [
         ("against", f) for f in report.evidence(Direction.AGAINST)
     ]
     if evidence:
-        console.print(Text("why", style="bold"))
-        why = Table(show_header=False, box=None, pad_edge=False)
-        why.add_column(no_wrap=True)
-        why.add_column(no_wrap=True)
-        why.add_column(overflow="fold")
+        page.print(Styled("why", "bold"))
+        why = Grid(Column(wrap=False), Column(wrap=False), Column())
         for direction, f in evidence:
             assert f.evidence is not None
             mark = ("+ " if direction == "for" else "- ") + f.evidence.strength.value
-            msg = Text(printable(f.message))
-            if f.hint:
-                msg.append(f"\n→ {printable(f.hint)}", style="dim")
-            why.add_row(Text(mark, style="green" if direction == "for" else "red"), f.rule, msg)
-        console.print(why)
-        console.print()
+            why.add_row(Styled(mark, "green" if direction == "for" else "red"), f.rule, _message(f))
+        page.grid(why)
+        page.print()
 
     rows = compared(report)
     if rows:
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("")
-        table.add_column("text model", overflow="fold")
-        table.add_column("", no_wrap=True)
-        table.add_column("projector", overflow="fold")
+        table = Grid(Column(), Column("text model"), Column(wrap=False), Column("projector"), show_header=True)
         for label, a, b, agree in rows:
-            sign = Text("")
+            sign = Styled()
             if agree is True:
-                sign = Text("=" if label == "width" else "ok", style="green")
+                sign = Styled("=" if label == "width" else "ok", "green")
             elif agree is False:
-                sign = Text("≠" if label == "width" else "!", style="bold red")
+                sign = Styled("≠" if label == "width" else "!", "bold red")
             style = "bold" if label == "width" else ""
-            table.add_row(Text(label, style=style), Text(a, style=style), sign, Text(b, style=style))
-        console.print(table)
-        console.print()
+            table.add_row(Styled(label, style), Styled(a, style), sign, Styled(b, style))
+        page.grid(table)
+        page.print()
     for label, facts in (("projector", projector_facts(report)), ("text model", text_facts(report))):
         if facts:
-            line = Text(f"{label}: ", style="bold")
-            line.append(facts)
-            console.print(line, overflow="fold")
+            page.print(Styled(f"{label}: ", "bold").append(facts))
     # MM808 (the smoke test was skipped) is what the smoke line at the end says
     notes = [f for f in report.findings if f.evidence is None and not (f.rule == "MM808" and report.smoke_requested)]
     if notes:
-        console.print()
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("rule", no_wrap=True)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("other findings", overflow="fold")
+        page.print()
+        table = Grid(
+            Column("rule", wrap=False), Column("severity", wrap=False), Column("other findings"), show_header=True
+        )
         for f in sorted(notes, key=lambda f: (list(Severity).index(f.severity), f.rule)):
-            msg = Text(printable(f.message))
-            if f.hint:
-                msg.append(f"\n→ {printable(f.hint)}", style="dim")
-            table.add_row(f.rule, Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), msg)
-        console.print(table)
+            table.add_row(f.rule, Styled(f.severity.value, SEVERITY_STYLE[f.severity]), _message(f))
+        page.grid(table)
     if report.smoke_requested:
         sm = report.smoke_dict(timings=context.timings)
-        console.print()
-        line = Text("smoke test: ", style="bold")
-        line.append(sm["status"])
+        page.print()
+        line = Styled("smoke test: ", "bold").append(sm["status"])
         if sm.get("summary") and sm["status"] != "skipped":
             line.append(f" — {sm['summary']}")
         elif sm.get("reason"):
             line.append(f" — {sm['reason']}")
-        console.print(line, overflow="fold")
+        page.print(line)
         if context.timings and sm.get("timings"):
             ms = ", ".join(f"{k} {v:.0f} ms" for k, v in sm["timings"].items())
-            console.print(Text(f"  timings: {ms}", style="dim"))
-    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())
+            page.print(Styled(f"  timings: {ms}", "dim"))
+    return page.text()
+
+
+def _message(finding: Finding) -> Styled:
+    """A finding's message, and its hint on the next line."""
+    msg = Styled(printable(finding.message))
+    if finding.hint:
+        msg.append(f"\n→ {printable(finding.hint)}", "dim")
+    return msg
