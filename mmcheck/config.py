@@ -8,9 +8,9 @@ command line > file > built-in defaults. ``--isolated`` ignores configuration fi
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mmcheck.errors import ConfigError
 
@@ -29,15 +29,14 @@ _KIND_NAMES: dict[Any, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """Settings read from a configuration file (all optional)."""
 
     path: Path | None = None
     format: str | None = None
     fail_on: str | None = None
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
     ctx_size: int | None = None
     batch_size: int | None = None
     ubatch_size: int | None = None

@@ -15,9 +15,8 @@ vocabulary, a missing name) is shown, but never decides a verdict on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Effect = Literal["mismatch", "likely-garbage", "match"]
 
@@ -37,8 +36,7 @@ class Strength(str, Enum):
     WEAK = "weak"  # shown, never decisive (converter-dependent details, missing names)
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """The direction and strength a rule's findings carry."""
 
     direction: Direction
@@ -66,8 +64,7 @@ STRONG_FOR = Evidence(Direction.FOR, Strength.STRONG)
 WEAK_FOR = Evidence(Direction.FOR, Strength.WEAK)
 
 
-@dataclass(frozen=True)
-class Balance:
+class Balance(NamedTuple):
     """What a set of evidence adds up to."""
 
     certain_against: bool

@@ -16,13 +16,13 @@ contradictions, and what is missing to settle it. The MM3xx rules only report it
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePath
+from typing import NamedTuple
 
 from mmcheck.db import CompatDB, Encoder, Family, FamilyVariant, Lineage
 from mmcheck.facts.projector import ProjectorFacts
@@ -96,8 +96,7 @@ def is_third_party_finetune(label: str | None) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LineageComparison:
+class LineageComparison(NamedTuple):
     """How a text model relates to one lineage."""
 
     lineage: Lineage
@@ -238,8 +237,7 @@ def text_identity(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
 # ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A database variant this projector can be: same type, encoder signature and output width."""
 
     family: Family
@@ -253,8 +251,7 @@ class Candidate:
         return self.variant.id
 
 
-@dataclass(frozen=True)
-class FamilyMatch:
+class FamilyMatch(NamedTuple):
     """A family whose projector type and encoder signature this projector has."""
 
     family: Family
@@ -353,7 +350,7 @@ def candidates(
     for names in (projector_names(proj), list(location)):
         if not names:
             continue
-        named = [dataclasses.replace(c, named=True) for c in out if names_match(c.variant.text_name_patterns, names)]
+        named = [c._replace(named=True) for c in out if names_match(c.variant.text_name_patterns, names)]
         if named:
             return named, fams
     return out, fams

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mmcheck.facts.classify import FileKind, classify
 from mmcheck.facts.text import TextFacts, text_facts
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
     from mmcheck.facts.projector import ProjectorFacts
 
 
-@dataclass(frozen=True)
-class FileInfo:
+class FileInfo(NamedTuple):
     """A header with its classification and facts."""
 
     path: FilePath
@@ -120,7 +118,7 @@ def text_to_dict(t: TextFacts) -> dict[str, Any]:
         "basename": t.basename,
         "size_label": t.size_label,
         "finetune": t.finetune,
-        "base_models": [bm.__dict__ for bm in t.base_models],
+        "base_models": [bm._asdict() for bm in t.base_models],
     }
 
 
@@ -157,8 +155,8 @@ def projector_to_dict(p: ProjectorFacts) -> dict[str, Any]:
         "inferred_type": p.inferred_type,
         "legacy_flags": p.legacy_flags,
         "name": p.name,
-        "vision_encoder": None if enc is None else {k: _jsonable(v) for k, v in enc.__dict__.items()},
-        "audio_encoder": None if aenc is None else dict(aenc.__dict__),
+        "vision_encoder": None if enc is None else {k: _jsonable(v) for k, v in enc._asdict().items()},
+        "audio_encoder": None if aenc is None else aenc._asdict(),
         "tensor_types": p.tensor_types,
         "projector_tensor_types": p.projector_tensor_types,
     }

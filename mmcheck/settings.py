@@ -7,10 +7,9 @@ object commands read. Nothing here prints or exits: errors are ``ConfigError`` (
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mmcheck.config import Config, find_config, load_config
 from mmcheck.errors import ConfigError
@@ -23,16 +22,15 @@ if TYPE_CHECKING:
     from mmcheck.runtimes import RuntimeSpec
 
 
-@dataclass(frozen=True)
-class CommandLine:
+class CommandLine(NamedTuple):
     """What the command line said (None: not given)."""
 
     isolated: bool = False
     db: Path | None = None
     fmt: Format | None = None
     fail_on: FailOn | None = None
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
     runtime: str | None = None
     ctx_size: int | None = None
     batch_size: int | None = None
@@ -42,8 +40,7 @@ class CommandLine:
     no_cache: bool = False
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything a command needs to run, resolved."""
 
     config: Config

@@ -124,7 +124,7 @@ def test_variables_of() -> None:
 
 def test_token_rule_count() -> None:
     rule = TokenRule(expr="(image_size // patch_size) ** 2 // merge ** 2")
-    assert rule.count({"image_size": 896, "patch_size": 14, "merge": 4}) == 256
-    assert rule.count({"image_size": 896, "patch_size": 14}) is None  # merge unknown
-    assert rule.count({"image_size": 896, "patch_size": 0, "merge": 4}) is None  # division by zero
-    assert TokenRule(expr=None, note="no formula").count({"image_size": 1}) is None
+    assert rule.tokens_for({"image_size": 896, "patch_size": 14, "merge": 4}) == 256
+    assert rule.tokens_for({"image_size": 896, "patch_size": 14}) is None  # merge unknown
+    assert rule.tokens_for({"image_size": 896, "patch_size": 0, "merge": 4}) is None  # division by zero
+    assert TokenRule(expr=None, note="no formula").tokens_for({"image_size": 1}) is None

@@ -157,15 +157,15 @@ def test_width_rules_match_clip_n_mmproj_embd() -> None:
 def test_token_rules_and_facts_from_clip() -> None:
     db = load_db(SHIPPED)
     t = db.projector_types
-    assert t["mlp"].tokens.count({"image_size": 336, "patch_size": 14}) == 576
-    assert t["ldp"].tokens.count({"image_size": 336, "patch_size": 14}) == 144
+    assert t["mlp"].tokens.tokens_for({"image_size": 336, "patch_size": 14}) == 576
+    assert t["ldp"].tokens.tokens_for({"image_size": 336, "patch_size": 14}) == 144
     gemma3_m = t["gemma3"].merge
     assert gemma3_m is not None and gemma3_m.default == 4
-    assert t["gemma3"].tokens.count({"image_size": 896, "patch_size": 14, "merge": 4}) == 256
-    assert t["pixtral"].tokens.count({"image_size": 512, "patch_size": 16, "merge": 1}) == 1055
-    assert t["deepseekocr"].tokens.count({"image_size": 1024, "patch_size": 16}) == 273
+    assert t["gemma3"].tokens.tokens_for({"image_size": 896, "patch_size": 14, "merge": 4}) == 256
+    assert t["pixtral"].tokens.tokens_for({"image_size": 512, "patch_size": 16, "merge": 1}) == 1055
+    assert t["deepseekocr"].tokens.tokens_for({"image_size": 1024, "patch_size": 16}) == 273
     assert (t["gemma4v"].tokens.min, t["gemma4v"].tokens.max) == (70, 1120)
-    assert t["resampler"].tokens.count({"query_num": 64}) == 64
+    assert t["resampler"].tokens.tokens_for({"query_num": 64}) == 64
     assert t["qwen2vl_merger"].rope == "mrope" and t["qwen3vl_merger"].rope == "imrope"
     assert t["qwen2.5o"].remap == {"vision": "qwen2.5vl_merger", "audio": "qwen2a"}
     from mmcheck.runtimes import first_versions

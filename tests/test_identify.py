@@ -203,7 +203,7 @@ def test_co_trained_family_on_its_base_model(tmp_path: Path, mini_db: CompatDB) 
 
 @pytest.mark.parametrize(("finetunes", "expected"), [("yes", Verdict.MATCH), ("no", Verdict.UNKNOWN)])
 def test_third_party_finetune_of_the_vlm(tmp_path: Path, mini_db: CompatDB, finetunes: str, expected: Verdict) -> None:
-    fams = {"vlm": dataclasses.replace(FAMILIES["vlm"], finetunes_work=finetunes)}
+    fams = {"vlm": FAMILIES["vlm"]._replace(finetunes_work=finetunes)}
     db = dataclasses.replace(mini_db, families=fams)
     v, f = verdict(db, text(tmp_path, "VLM Tuned 7B Abliterated", finetune="abliterated"), proj(tmp_path))
     assert v == expected

@@ -4,7 +4,7 @@ Parsing YAML costs more than the rest of a ``mmcheck pair`` run (``import yaml``
 ~25 ms), so a validated DB is stored as JSON under the cache directory, keyed by a SHA-256 over
 the relative paths and bytes of every YAML file and over the code that reads them
 (:func:`code_fingerprint`: the model, schema, loader and this module), so a changed schema or
-model class never reads a stale cache. A hit rebuilds the dataclasses from JSON without importing ``yaml``.
+model class never reads a stale cache. A hit rebuilds the entries from JSON without importing ``yaml``.
 Every cache failure (unwritable directory, corrupt file) is silent: the DB is then parsed.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from mmcheck.db.model import (
     RuntimeVersion,
     TokenRule,
     WidthRule,
+    as_plain,
 )
 
 FORMAT = "mmcheck-db-cache"
@@ -104,10 +104,10 @@ def to_json(db: CompatDB, digest: str) -> dict[str, Any]:
         "format": FORMAT,
         "digest": digest,
         "revision": db.revision,
-        "projector_types": [asdict(t) for t in db.projector_types.values()],
-        "lineages": [asdict(x) for x in db.lineages.values()],
-        "families": [asdict(f) for f in db.families.values()],
-        "runtimes": [asdict(r) for r in db.runtimes.values()],
+        "projector_types": [as_plain(t) for t in db.projector_types.values()],
+        "lineages": [as_plain(x) for x in db.lineages.values()],
+        "families": [as_plain(f) for f in db.families.values()],
+        "runtimes": [as_plain(r) for r in db.runtimes.values()],
     }
 
 

@@ -3,13 +3,19 @@
 Every class mirrors one entry kind of ``docs/compat-db.md``. Values nobody has confirmed are
 ``None`` (never zero). Sequences are tuples so that every object is hashable and immutable.
 The loader (:mod:`mmcheck.db.loader`) is the only place that builds these from YAML.
+
+The entries are ``NamedTuple``s, not frozen dataclasses: Python creates a dataclass by compiling
+six generated methods, ~1 ms a class at every start-up, and every command loads these
+(docs/benchmarks.md). :func:`as_plain` turns an entry into JSON-ready dicts and lists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, get_args
 
 __all__ = [
     "MODALITIES",
@@ -31,6 +37,7 @@ __all__ = [
     "Versioning",
     "WidthKind",
     "WidthRule",
+    "as_plain",
 ]
 
 Modality = Literal["vision", "audio", "gen_audio"]
@@ -44,8 +51,7 @@ FinetunesWork = Literal["yes", "no", "unknown"]
 NonCausal = bool | Literal["conditional"]
 
 
-@dataclass(frozen=True)
-class WidthRule:
+class WidthRule(NamedTuple):
     """How llama.cpp's ``clip_n_mmproj_embd()`` computes a projector's output width.
 
     ``kind``: ``tensor`` (``tensor``'s ``ne[dim]``), ``tensor_times_deepstack`` (that times
@@ -62,8 +68,7 @@ class WidthRule:
     fallback_key: str | None = None
 
 
-@dataclass(frozen=True)
-class TokenRule:
+class TokenRule(NamedTuple):
     """Tokens one image, tile or audio clip becomes (``per``).
 
     ``expr`` is integer arithmetic over ``image_size``, ``patch_size``, ``merge`` and
@@ -77,7 +82,7 @@ class TokenRule:
     per: TokensPer = "image"
     note: str = ""
 
-    def count(self, variables: dict[str, int]) -> int | None:
+    def tokens_for(self, variables: dict[str, int]) -> int | None:
         """Evaluate ``expr`` with ``variables``.
 
         Returns ``None`` when there is no expression, a variable it needs is missing, or it
@@ -93,8 +98,7 @@ class TokenRule:
             return None
 
 
-@dataclass(frozen=True)
-class MergeRule:
+class MergeRule(NamedTuple):
     """Where the merge factor ``m`` comes from: the first present key in ``keys``, else
     ``default`` (``None``: llama.cpp requires the key or the default is unknown)."""
 
@@ -102,8 +106,7 @@ class MergeRule:
     default: int | None = None
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(NamedTuple):
     """A string the runtime looks up in the text vocabulary.
 
     ``kind``: ``T`` special token (parse_special), ``L`` rendered-piece lookup, ``E`` an
@@ -114,8 +117,7 @@ class Marker:
     kind: MarkerKind
 
 
-@dataclass(frozen=True)
-class ProjectorType:
+class ProjectorType(NamedTuple):
     """One ``clip.projector_type`` string llama.cpp knows, and what it implies."""
 
     id: str
@@ -131,14 +133,13 @@ class ProjectorType:
     required_tensors: tuple[str, ...] = ()
     hazards: tuple[str, ...] = ()
     non_causal: NonCausal = False
-    remap: dict[str, str] = field(default_factory=dict)
+    remap: Mapping[str, str] = MappingProxyType({})
     notes: str = ""
     source: str = ""
     confidence: Confidence = "confirmed"
 
 
-@dataclass(frozen=True)
-class Lineage:
+class Lineage(NamedTuple):
     """A base text model that fine-tunes descend from, with its shape fingerprint.
 
     ``vocab_size`` is the checkpoint's ``config.json`` value; ``vocab_sizes`` the token-list
@@ -168,8 +169,7 @@ class Lineage:
     notes: str = ""
 
 
-@dataclass(frozen=True)
-class FamilyVariant:
+class FamilyVariant(NamedTuple):
     """One size of a family: the lineage it was trained with and what its projector implies.
 
     ``text_name_patterns`` recognise the names of this VLM's *own* files (its text model, and
@@ -187,8 +187,7 @@ class FamilyVariant:
     encoder: Encoder | None = None
 
 
-@dataclass(frozen=True)
-class Encoder:
+class Encoder(NamedTuple):
     """The vision (or audio) encoder signature of a family; every field may be unknown."""
 
     name: str | None = None
@@ -199,8 +198,7 @@ class Encoder:
     head_count: int | None = None
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(NamedTuple):
     """One projector recipe and the text models it was trained with."""
 
     id: str
@@ -218,8 +216,7 @@ class Family:
 Versioning = Literal["build", "dotted"]
 
 
-@dataclass(frozen=True)
-class RuntimeVersion:
+class RuntimeVersion(NamedTuple):
     """A runtime version (or a dated change without a version) and what it loads.
 
     Without ``snapshot``, ``adds`` lists the projector types this version is the first to load.
@@ -239,8 +236,7 @@ class RuntimeVersion:
     notes: str = ""
 
 
-@dataclass(frozen=True)
-class Runtime:
+class Runtime(NamedTuple):
     """A program that loads mmproj files (llama.cpp and the runtimes built on it)."""
 
     id: str
@@ -282,3 +278,16 @@ class CompatDB:
                     index.setdefault(fp, []).append(lin.id)
             object.__setattr__(self, "_fingerprint_index", index)
         return list(index.get(fingerprint, ()))
+
+
+def as_plain(value: Any) -> Any:
+    """``value`` with every entry (and nested entry) as a dict, tuples as lists, paths as strings."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {k: as_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: as_plain(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mmcheck.db.model import MODALITIES
 from mmcheck.header import GGUFHeader
@@ -27,8 +27,7 @@ _DEEPSTACK_RE = re.compile(r"^v\.deepstack\.(\d+)\.fc1\.weight$")
 _MINICPMV_QUERY_DEFAULT = {0: 96, 1: 96, 2: 96}
 
 
-@dataclass(frozen=True)
-class Width:
+class Width(NamedTuple):
     """An output width as llama.cpp computes it, or why it cannot be computed."""
 
     value: int | None
@@ -37,8 +36,7 @@ class Width:
     crash: bool = False  # llama.cpp dereferences the missing tensor: the process dies
 
 
-@dataclass(frozen=True)
-class TokenEstimate:
+class TokenEstimate(NamedTuple):
     """Tokens one image (or tile / clip) becomes: typical at the native size, and the clamp range."""
 
     typical: int | None
@@ -53,8 +51,7 @@ class TokenEstimate:
         return self.maximum if self.maximum is not None else self.typical
 
 
-@dataclass(frozen=True)
-class EncoderFacts:
+class EncoderFacts(NamedTuple):
     """The vision encoder's hyperparameters (``clip.vision.*``)."""
 
     image_size: int | None
@@ -73,8 +70,7 @@ class EncoderFacts:
     query_num: int | None
 
 
-@dataclass(frozen=True)
-class AudioEncoderFacts:
+class AudioEncoderFacts(NamedTuple):
     """The audio encoder's hyperparameters (``clip.audio.*``)."""
 
     width: int | None
@@ -226,7 +222,7 @@ def _tokens(spec: ProjectorType, enc: EncoderFacts | None, merge: int | None) ->
                 variables[name] = value
     if merge is not None:
         variables["merge"] = merge
-    typical = rule.count(variables)
+    typical = rule.tokens_for(variables)
     if typical is not None and rule.max is not None:
         typical = min(typical, rule.max)
     if typical is not None and rule.min is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from mmcheck.facts.vocab import Vocab, vocab_of
 from mmcheck.header import GGUFHeader
@@ -14,8 +15,7 @@ CONDITIONAL_MROPE_ARCHES = frozenset({"glm4", "glm4moe", "hunyuan_vl", "bailingm
 DEEPSTACK_ARCHES = frozenset({"qwen3vl", "qwen3vlmoe"})
 
 
-@dataclass(frozen=True)
-class BaseModel:
+class BaseModel(NamedTuple):
     """One ``general.base_model.{i}.*`` entry."""
 
     name: str | None = None

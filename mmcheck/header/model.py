@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from mmcheck.header.arrays import GGUFArray
 from mmcheck.header.source import FilePath
@@ -19,8 +19,7 @@ class DataStatus(str, Enum):
     TRUNCATED = "truncated"  # some, but not all, tensor data is present
 
 
-@dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(NamedTuple):
     """One tensor info record. ``shape`` is in ggml ``ne`` order (innermost first)."""
 
     name: str

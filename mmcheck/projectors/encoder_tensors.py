@@ -23,8 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from mmcheck.header import GGUFHeader, TensorInfo
@@ -59,13 +58,12 @@ Range = str | tuple[int, ...]
 MERGE4 = "merge4"
 
 
-@dataclass(frozen=True)
-class TensorReq:
+class TensorReq(NamedTuple):
     """A tensor llama.cpp's loader requires: name template, clip.cpp line, index ranges, condition."""
 
     name: str
     line: int
-    index: tuple[Range, ...] = ()
+    ranges: tuple[Range, ...] = ()  # one per {i}/{j} placeholder of the name
     when: str | None = None  # MERGE4
     unless: str | None = None  # a tensor (template) whose presence lifts the requirement
     probe: str | None = None  # for PROBE ranges: the tensor whose presence continues the loop
@@ -479,16 +477,14 @@ INTEGER_GGML_TYPES = frozenset({24, 25, 26, 27})
 _WEIGHT_RE = re.compile(r"\.weight(\.\d+)?$")
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     """A required tensor the file lacks, with the entry that requires it."""
 
     name: str
     req: TensorReq
 
 
-@dataclass(frozen=True)
-class EncoderShapeProblem:
+class EncoderShapeProblem(NamedTuple):
     """A present encoder tensor whose shape the graph cannot use."""
 
     tensor: str
@@ -550,7 +546,7 @@ def expand(header: GGUFHeader, modality: str, type_id: str) -> Iterator[tuple[st
         if not _condition(header, req.when):
             continue
         ranges: list[list[int]] = []
-        for rng in req.index:
+        for rng in req.ranges:
             idx = _range(header, modality, rng, req.probe, prefix)
             if idx is None:
                 break

@@ -12,8 +12,7 @@ tensor. Sources are ``ggml-org/llama.cpp tools/mtmd/<file>@0c1e570``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from mmcheck.projectors.ops import (
     Act,
@@ -37,8 +36,7 @@ if TYPE_CHECKING:
     from mmcheck.projectors.shapes import ShapeWalk
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """A projection chain for one tower: where its input comes from and its layers."""
 
     type_id: str
@@ -48,8 +46,7 @@ class Plan:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class LayoutInput:
+class LayoutInput(NamedTuple):
     """What a definition needs from the projector header."""
 
     type_id: str
@@ -273,8 +270,7 @@ def _qwen2a(c: LayoutInput) -> tuple[Op, ...]:
 ChainInput = Literal["encoder", "own"]
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """What mmcheck knows of one projector type's projection graph.
 
     ``input``: ``"encoder"`` when the chain starts from the encoder's output width (before the

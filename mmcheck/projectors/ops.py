@@ -6,15 +6,13 @@ tensor shapes alone (the header-only checks), and the smoke test runs the same c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 NormKind = Literal["layer", "rms", "affine"]
 ActKind = Literal["gelu", "gelu_erf", "gelu_quick", "silu", "relu", "hardswish"]
 
 
-@dataclass(frozen=True)
-class Linear:
+class Linear(NamedTuple):
     """``y = x W^T (+ b)``; ``W`` ne = (in..., out). ``transposed``: ne = (out, in), ``y = x W``."""
 
     weight: str
@@ -24,8 +22,7 @@ class Linear:
     required: bool = True
 
 
-@dataclass(frozen=True)
-class Norm:
+class Norm(NamedTuple):
     """LayerNorm / RMSNorm / plain affine (folded batch-norm) with optional weight and bias."""
 
     kind: NormKind
@@ -35,38 +32,33 @@ class Norm:
     bias_required: bool = False  # the graph adds the bias unchecked: a missing one crashes
 
 
-@dataclass(frozen=True)
-class Act:
+class Act(NamedTuple):
     """An element-wise activation."""
 
     kind: ActKind
 
 
-@dataclass(frozen=True)
-class Merge:
+class Merge(NamedTuple):
     """Concatenate ``factor`` consecutive rows (patch merge / frame stacking): width × factor."""
 
     factor: int
     label: str = "merge"
 
 
-@dataclass(frozen=True)
-class Scale:
+class Scale(NamedTuple):
     """Multiply by a constant (e.g. Gemma's ``sqrt(n_embd)``)."""
 
     value: float
     label: str = "scale"
 
 
-@dataclass(frozen=True)
-class SwiGLU:
+class SwiGLU(NamedTuple):
     """Split the last dimension in halves a, b: ``silu(a) * b`` (``swapped``: ``a * silu(b)``)."""
 
     swapped: bool = False
 
 
-@dataclass(frozen=True)
-class Gated:
+class Gated(NamedTuple):
     """``act(x Wg^T) * (x Wu^T)`` (llama.cpp ``build_ffn`` with a parallel gate)."""
 
     gate: str
@@ -76,24 +68,21 @@ class Gated:
     up_bias: str | None = None
 
 
-@dataclass(frozen=True)
-class Depthwise:
+class Depthwise(NamedTuple):
     """A depthwise conv (ne = (kw, kh, 1, C)) applied to a constant image: per-channel tap sum."""
 
     weight: str
     bias: str | None = None
 
 
-@dataclass(frozen=True)
-class SqueezeExcite:
+class SqueezeExcite(NamedTuple):
     """MobileNet squeeze-excite: ``x * hardsigmoid(fc2(relu(fc1(mean_rows(x)))))``."""
 
     fc1: str
     fc2: str
 
 
-@dataclass(frozen=True)
-class Branches:
+class Branches(NamedTuple):
     """Run each chain on the same input and concatenate the outputs along the width."""
 
     chains: tuple[tuple[Op, ...], ...]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from mmcheck.projectors.ops import (
     Branches,
@@ -30,8 +30,7 @@ ShapeOf = Callable[[str], "tuple[int, ...] | None"]
 ProblemKind = Literal["chain", "bias", "missing"]
 
 
-@dataclass(frozen=True)
-class ShapeProblem:
+class ShapeProblem(NamedTuple):
     """One op that does not fit: ``chain`` (input width), ``bias`` (a bias or norm length) or
     ``missing`` (a tensor the op needs is absent; the required-tensor rules report those)."""
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from mmcheck.verdict import FailOn
 
@@ -50,8 +49,7 @@ FORMATS_OF: dict[Command, tuple[Format, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class RenderContext:
+class RenderContext(NamedTuple):
     """What a reporter needs besides the reports.
 
     ``scan`` is the whole scan result for ``scan`` (its matrix, notes, stores); ``target`` the

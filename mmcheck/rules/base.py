@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from mmcheck.evidence import Effect, Evidence
 
@@ -34,8 +34,7 @@ class Severity(str, Enum):
 Scope = Literal["pair", "projector", "text", "file", "scan"]
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """What a rule's check yields: a message, a hint, and which file it is about."""
 
     message: str
@@ -44,8 +43,7 @@ class Hit:
     path: os.PathLike[str] | str | None = None  # ...or the file itself (file-scope rules)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A rule that fired, with everything a reporter needs."""
 
     rule: str
@@ -77,8 +75,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """Settings rules may read (from the command line or ``[tool.mmcheck]``)."""
 
     ctx_size: int | None = None  # the context the user runs with; None: the model's training context
@@ -147,8 +144,7 @@ Check = Callable[[Context], Iterable[Hit]]
 AnyCheck = Callable[[Any], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A rule: stable code, kebab-case name, default severity, the evidence its findings carry, docs."""
 
     code: str
@@ -159,7 +155,7 @@ class Rule:
     summary: str
     why: str
     fix: str
-    check: AnyCheck = field(repr=False, compare=False)
+    check: AnyCheck
 
     @property
     def effect(self) -> Effect | None:

@@ -9,8 +9,7 @@ MM090-MM099 are reserved for them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mmcheck.errors import printable
 from mmcheck.evidence import CERTAIN_AGAINST
@@ -30,8 +29,7 @@ def _everything(path: FilePath) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class ScanView:
+class ScanView(NamedTuple):
     """What the scan rules look at.
 
     ``covers`` picks the files to report on (a store scan reports its plain folders and its stores
@@ -44,7 +42,7 @@ class ScanView:
     covers: Callable[[FilePath], bool] = _everything
     label: Callable[[FilePath], str] = _file_name
     store: bool = False
-    problems: Sequence[Problem] = field(default_factory=tuple)
+    problems: Sequence[Problem] = ()
 
     def files(self, status: str) -> list[ScannedFile]:
         """The covered files the scan gave ``status`` (``projector``, ``unreadable``...)."""
