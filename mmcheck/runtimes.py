@@ -22,8 +22,7 @@ import os
 import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from mmcheck.db.versions import COMMIT_RE, format_version, version_key
 from mmcheck.errors import ConfigError
@@ -59,8 +58,7 @@ ALIASES = {
 }
 
 
-@dataclass(frozen=True)
-class RuntimeSpec:
+class RuntimeSpec(NamedTuple):
     """A runtime id (as in ``runtimes.yaml``) and the version the user has."""
 
     runtime: str
@@ -70,8 +68,7 @@ class RuntimeSpec:
         return f"{self.runtime}@{self.version}"
 
 
-@dataclass(frozen=True)
-class Support:
+class Support(NamedTuple):
     """Whether a runtime version loads a projector type, and why we say so.
 
     ``first_known`` is the earliest version known to load it, ``last_without`` the latest version

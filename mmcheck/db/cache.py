@@ -38,7 +38,7 @@ _FINGERPRINT: list[str] = []
 def code_fingerprint() -> str:
     """A SHA-256 over the source of the ``mmcheck.db`` package: what the cached JSON depends on."""
     if not _FINGERPRINT:
-        from hashlib import sha256
+        from mmcheck._hash import sha256
 
         h = sha256(FORMAT.encode())
         for src in sorted(Path(__file__).parent.glob("*.py")):
