@@ -216,24 +216,52 @@ def _parse(path: FilePath, mm: Any, avail: int, size: int) -> GGUFHeader:
 
     tensors: dict[str, TensorInfo] = {}
     expected_offset = 0
+    data = buf.data
+    length_at = struct.Struct(order + "Q").unpack_from
+    dims_at = struct.Struct(order + "I").unpack_from
+    # one unpack per record for the shape, type and offset: (ne..., type, offset) by dimension count
+    record_at = [struct.Struct(f"{order}{k}QIQ").unpack_from for k in range(MAX_DIMS + 1)]
     for i in range(n_tensors):
-        info_start = cur.pos
+        info_start = pos = cur.pos
         cur.key = None
-        name = cur.string(f"the name of tensor #{i}")
-        cur.key = name
-        if len(name.encode()) > MAX_TENSOR_NAME:
-            raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=info_start, key=name)
-        if name in tensors:
-            raise GGUFError(f"duplicate tensor name {name!r}", offset=info_start, key=name)
-        n_dims = cur.u32("the number of dimensions")
-        if n_dims > MAX_DIMS:
-            raise GGUFError(f"tensor has {n_dims} dimensions (at most {MAX_DIMS})", offset=cur.pos - 4, key=name)
-        cur.need(8 * n_dims, "the tensor shape")
-        shape = struct.unpack_from(f"{order}{n_dims}Q", buf.data, cur.pos)
-        cur.pos += 8 * n_dims
-        type_pos = cur.pos
-        ggml_type = cur.u32("the tensor type")
-        offset = cur.u64("the tensor data offset")
+        # Fast path: the whole record is held and its name is UTF-8. Anything else takes the careful
+        # path below, which says exactly what is wrong and where.
+        name = None
+        if pos + 8 <= avail:
+            end = pos + 8 + length_at(data, pos)[0]
+            if end + 4 <= avail:
+                n_dims = dims_at(data, end)[0]
+                if n_dims <= MAX_DIMS and end + 16 + 8 * n_dims <= avail:
+                    try:
+                        name = str(data[pos + 8 : end], "utf-8")
+                    except UnicodeDecodeError:
+                        name = None
+        if name is not None:
+            *ne, ggml_type, offset = record_at[n_dims](data, end + 4)
+            shape = tuple(ne)
+            type_pos = end + 4 + 8 * n_dims
+            cur.pos = type_pos + 12
+            cur.key = name
+            if end - pos - 8 > MAX_TENSOR_NAME:
+                raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=info_start, key=name)
+            if name in tensors:
+                raise GGUFError(f"duplicate tensor name {name!r}", offset=info_start, key=name)
+        else:
+            name = cur.string(f"the name of tensor #{i}")
+            cur.key = name
+            if len(name.encode()) > MAX_TENSOR_NAME:
+                raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=info_start, key=name)
+            if name in tensors:
+                raise GGUFError(f"duplicate tensor name {name!r}", offset=info_start, key=name)
+            n_dims = cur.u32("the number of dimensions")
+            if n_dims > MAX_DIMS:
+                raise GGUFError(f"tensor has {n_dims} dimensions (at most {MAX_DIMS})", offset=cur.pos - 4, key=name)
+            cur.need(8 * n_dims, "the tensor shape")
+            shape = struct.unpack_from(f"{order}{n_dims}Q", data, cur.pos)
+            cur.pos += 8 * n_dims
+            type_pos = cur.pos
+            ggml_type = cur.u32("the tensor type")
+            offset = cur.u64("the tensor data offset")
         gt = GGML_TYPES.get(ggml_type)
         if gt is None:
             raise GGUFError(
@@ -393,7 +421,16 @@ def _walk_strings(
             while remaining:
                 checkpoints.append(pos)
                 chunk = CHECKPOINT_EVERY if remaining > CHECKPOINT_EVERY else remaining
-                for _ in range(chunk):
+                for _ in range(chunk >> 3):  # unrolled by eight: the loop itself is ~12% of the walk
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                    pos += 8 + lengths[pos & 7][pos >> 3]
+                for _ in range(chunk & 7):
                     pos += 8 + lengths[pos & 7][pos >> 3]
                 remaining -= chunk
         else:
