@@ -1,13 +1,14 @@
 """Projection smoke test: run the projector's real matmuls against the text model's embedding space.
 
 ``run_smoke(model, mmproj)`` reads only the projection tensors of the projector and a sample of the
-text model's ``token_embd`` rows, dequantizes them with ``gguf.quants``, runs a numpy forward pass
+text model's ``token_embd`` rows, dequantizes them (``mmcheck.smoke.dequant``), runs a numpy forward pass
 on seeded synthetic encoder features and reports shape errors (MM801), bad weights (MM802),
 non-finite outputs (MM803), a wrong output width (MM804), embedding-space evidence against (MM805)
 or for (MM809) the pair, and baked-embedding evidence (MM806/MM807). It never raises: unreadable
 inputs give ``skipped`` (MM808). ``SmokeResult.summary`` says in plain words what was measured.
 
-numpy and gguf are imported lazily, inside ``run_smoke``: importing this package stays cheap.
+numpy is imported lazily, inside ``run_smoke`` (gguf only for a tensor type mmcheck does not decode
+itself): importing this package stays cheap.
 """
 
 from __future__ import annotations

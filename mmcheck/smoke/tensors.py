@@ -3,8 +3,9 @@
 Only the bytes of the requested tensor are touched (``numpy.memmap`` of its byte range), never
 the whole file. For a remote file (``header.source`` set) they are fetched by HTTP range: one
 request per tensor, and the sampled rows of ``token_embd`` as scattered spans that the source
-coalesces (see ``mmcheck.remote.source``). ``gguf.quants.dequantize`` does the decoding, so
-every ggml type gguf-py supports works; any other type raises :class:`UnsupportedTensor` naming it.
+coalesces (see ``mmcheck.remote.source``). The common types are decoded by
+:mod:`mmcheck.smoke.dequant`; every other type gguf-py supports by ``gguf.quants.dequantize``,
+imported only then; any other type raises :class:`UnsupportedTensor` naming it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from gguf import GGMLQuantizationType
-from gguf.constants import GGML_QUANT_SIZES
-from gguf.quants import dequantize
 
 from mmcheck.header import DataStatus, GGUFHeader, TensorInfo
+from mmcheck.header.types import GGML_TYPES, GGMLType
+from mmcheck.smoke import dequant
 
 F32Array = npt.NDArray[np.float32]
 
@@ -51,16 +51,11 @@ class TensorReader:
         """The tensor info of ``name`` or None."""
         return self.header.tensors.get(name)
 
-    def _qtype(self, info: TensorInfo) -> GGMLQuantizationType:
-        try:
-            qtype = GGMLQuantizationType(info.ggml_type)
-        except ValueError:
-            raise UnsupportedTensor(
-                f"tensor {info.name} has ggml type id {info.ggml_type}, unknown to gguf-py"
-            ) from None
-        if qtype not in GGML_QUANT_SIZES:
-            raise UnsupportedTensor(f"tensor {info.name} has ggml type {qtype.name}, which gguf-py cannot dequantize")
-        if self.header.byte_order == "big" and qtype not in (GGMLQuantizationType.F32, GGMLQuantizationType.F16):
+    def _qtype(self, info: TensorInfo) -> GGMLType:
+        qtype = GGML_TYPES.get(info.ggml_type)
+        if qtype is None:  # pragma: no cover - the header reader refuses unknown types
+            raise UnsupportedTensor(f"tensor {info.name} has ggml type id {info.ggml_type}, unknown to mmcheck")
+        if self.header.byte_order == "big" and qtype.name not in ("F32", "F16"):
             raise UnsupportedTensor(f"tensor {info.name}: big-endian {qtype.name} data cannot be dequantized")
         return qtype
 
@@ -76,18 +71,13 @@ class TensorReader:
             return np.frombuffer(bytearray(data), dtype=np.uint8)
         return np.memmap(self.header.path, dtype=np.uint8, mode="r", offset=start, shape=(info.nbytes,))
 
-    def _decode(self, raw: npt.NDArray[np.uint8], qtype: GGMLQuantizationType, name: str) -> F32Array:
+    def _decode(self, raw: npt.NDArray[np.uint8], qtype: GGMLType, name: str) -> F32Array:
         t0 = time.perf_counter()
-        try:
-            if self.header.byte_order == "big":
-                dt = ">f4" if qtype == GGMLQuantizationType.F32 else ">f2"
-                out = raw.view(dt).astype(np.float32)
-            else:
-                out = np.asarray(dequantize(raw, qtype), dtype=np.float32)
-        except NotImplementedError:
-            raise UnsupportedTensor(
-                f"tensor {name} has ggml type {qtype.name}, which gguf-py cannot dequantize"
-            ) from None
+        if self.header.byte_order == "big":
+            out = raw.view(">f4" if qtype.name == "F32" else ">f2").astype(np.float32)
+        else:
+            native = dequant.dequantize(raw, qtype.id)
+            out = native if native is not None else _gguf_dequantize(raw, qtype, name)
         self.dequant_ms += (time.perf_counter() - t0) * 1000.0
         return out
 
@@ -101,7 +91,7 @@ class TensorReader:
         t0 = time.perf_counter()
         raw = np.array(self._raw(info))  # copy the bytes out of the map
         self.read_ms += (time.perf_counter() - t0) * 1000.0
-        block, type_size = GGML_QUANT_SIZES[qtype]
+        block, type_size = qtype.block_size, qtype.type_size
         ne0 = info.shape[0] if info.shape else 1
         n_rows = info.n_elements // ne0 if ne0 else 0
         row_bytes = ne0 // block * type_size
@@ -115,7 +105,7 @@ class TensorReader:
         info = self.header.tensors[name]
         qtype = self._qtype(info)
         n_cols, n_rows = info.shape[0], info.n_elements // max(info.shape[0], 1)
-        block, type_size = GGML_QUANT_SIZES[qtype]
+        block, type_size = qtype.block_size, qtype.type_size
         row_bytes = n_cols // block * type_size
         t0 = time.perf_counter()
         source = self.header.source
@@ -131,6 +121,24 @@ class TensorReader:
             picked = np.ascontiguousarray(raw[np.sort(rows)])
         self.read_ms += (time.perf_counter() - t0) * 1000.0
         return self._decode(picked, qtype, name).reshape(len(rows), n_cols)
+
+
+def _gguf_dequantize(raw: npt.NDArray[np.uint8], qtype: GGMLType, name: str) -> F32Array:
+    """The types :mod:`mmcheck.smoke.dequant` does not decode, by gguf-py (imported only for them)."""
+    from gguf import GGMLQuantizationType
+    from gguf.constants import GGML_QUANT_SIZES
+    from gguf.quants import dequantize
+
+    try:
+        gtype = GGMLQuantizationType(qtype.id)
+    except ValueError:
+        raise UnsupportedTensor(f"tensor {name} has ggml type {qtype.name}, unknown to gguf-py") from None
+    if gtype not in GGML_QUANT_SIZES:
+        raise UnsupportedTensor(f"tensor {name} has ggml type {qtype.name}, which gguf-py cannot dequantize")
+    try:
+        return np.asarray(dequantize(raw, gtype), dtype=np.float32)
+    except NotImplementedError:
+        raise UnsupportedTensor(f"tensor {name} has ggml type {qtype.name}, which gguf-py cannot dequantize") from None
 
 
 def _remote(fn: Any, *args: Any) -> Any:
