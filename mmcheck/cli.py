@@ -68,13 +68,14 @@ def _root(
     """mmcheck: multimodal projector / text-model compatibility checker."""
 
 
-def _register_db() -> None:
-    from mmcheck.dbcommands import db_app
+def _full_app() -> typer.Typer:
+    """The app with every command and the ``db`` group (registered on first use: a ``pair`` run
+    never imports the database commands)."""
+    if not app.registered_groups:
+        from mmcheck.dbcommands import db_app
 
-    app.add_typer(db_app, name="db")
-
-
-_register_db()
+        app.add_typer(db_app, name="db")
+    return app
 
 
 # ------------------------------------------------------------------------------------------------
@@ -672,7 +673,7 @@ def _app_for(args: list[str]) -> typer.Typer:
     ``--version``, a group, a typo) gets the whole app.
     """
     if not args or args[0].startswith("-"):
-        return app
+        return _full_app()
     from typer.main import get_command_name
 
     named = [
@@ -681,7 +682,7 @@ def _app_for(args: list[str]) -> typer.Typer:
         if c.callback and (c.name or get_command_name(c.callback.__name__)) == args[0]
     ]
     if not named:
-        return app
+        return _full_app()
     only = copy.copy(app)
     only.registered_commands = named
     only.registered_groups = []

@@ -14,12 +14,6 @@ from typing import Any, NamedTuple
 
 from mmcheck.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,no-redef]
-
-
 _KIND_NAMES: dict[Any, str] = {
     str: "a string",
     int: "an integer",
@@ -47,19 +41,28 @@ class Config(NamedTuple):
     timeout: float | None = None  # remote files: seconds per connection / read
 
 
+def _toml() -> Any:
+    """``tomllib``, imported when a file is read: most model folders have no configuration file."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef]
+    return tomllib
+
+
 def _parse(path: Path) -> dict[str, Any]:
     """A TOML file as a dict; ``ConfigError`` (one line) when it cannot be read or parsed."""
     from mmcheck.errors import GGUFError
     from mmcheck.files import read_small_text
 
     try:
-        parsed: dict[str, Any] = tomllib.loads(read_small_text(path, 4 << 20))
+        parsed: dict[str, Any] = _toml().loads(read_small_text(path, 4 << 20))
         return parsed
     except GGUFError as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as e:
+    except _toml().TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
 
 
