@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mmcheck.render import RenderContext
-from mmcheck.render.textgrid import Column, Grid, Page, Styled, sgr, wrap
+from mmcheck.render.textgrid import Column, Grid, Page, Styled, sgr, text_width, wrap
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 words = st.lists(st.text(alphabet="abcdefghij→—≠,.()/", min_size=1, max_size=30), min_size=0, max_size=40)
@@ -84,3 +84,20 @@ def test_pair_report_in_colour_has_the_plain_reports_text(tmp_path: Path) -> Non
     painted = render_pair(report, RenderContext(width=80, color=True))
     assert ANSI.sub("", painted) == plain
     assert "\x1b[1;37;41m MISMATCH \x1b[0m" in painted and "≠" in plain
+
+
+wide_words = st.lists(st.text(alphabet="ab-通义千问模型文件é\u0301", min_size=1, max_size=12), max_size=20)
+
+
+@given(wide_words, st.integers(min_value=2, max_value=60))
+def test_wrap_counts_terminal_columns_for_wide_and_combining_characters(ws: list[str], width: int) -> None:
+    text = Styled(" ".join(ws))
+    lines = ["".join(t for t, _ in line) for line in wrap(text, width)]
+    assert all(text_width(line) <= width for line in lines), lines
+    assert "".join(lines).replace(" ", "") == "".join(ws)
+
+
+def test_text_width() -> None:
+    assert text_width("model.gguf") == 10
+    assert text_width("模型.gguf") == 9  # two wide characters
+    assert text_width("e\u0301") == 1  # a combining accent takes no column

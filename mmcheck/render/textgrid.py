@@ -15,11 +15,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["Column", "Grid", "Page", "Styled", "wrap"]
+__all__ = ["Column", "Grid", "Page", "Styled", "text_width", "wrap"]
 
 _SGR = {"bold": "1", "dim": "2", "black": "30", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
 _SGR |= {"white": "37", "on red": "41", "on green": "42", "on yellow": "43", "on dark_orange3": "43"}
 GAP = 2  # the spaces between two columns
+
+
+def text_width(text: str) -> int:
+    """The terminal columns ``text`` takes: 2 for East Asian wide characters, 0 for combining marks."""
+    if text.isascii():
+        return len(text)
+    import unicodedata  # a builtin module; only non-ASCII text needs it
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
 
 Run = tuple[str, str]  # (text, style); style "" is none
 
@@ -60,7 +70,7 @@ class Styled:
 
     def width(self) -> int:
         """The length of its longest line."""
-        return max((len(line) for line in self.plain.split("\n")), default=0)
+        return max((text_width(line) for line in self.plain.split("\n")), default=0)
 
 
 def _styles(text: Styled) -> list[str]:
@@ -84,7 +94,10 @@ def _runs(plain: str, styles: list[str], start: int, end: int) -> list[Run]:
 
 
 def _breaks(line: str, width: int) -> list[tuple[int, int]]:
-    """(start, end) of each wrapped line of one paragraph: greedy at spaces, folding long words."""
+    """(start, end) of each wrapped line of one paragraph: greedy at spaces, folding long words.
+    ``width`` counts terminal columns (:func:`text_width`)."""
+    if not line.isascii():
+        return _breaks_by_cells(line, width)
     spans: list[tuple[int, int]] = []
     n = len(line)
     start = 0
@@ -99,6 +112,32 @@ def _breaks(line: str, width: int) -> list[tuple[int, int]]:
         while start < n and line[start] == " ":
             start += 1
     spans.append((start, n))
+    return spans
+
+
+def _breaks_by_cells(line: str, width: int) -> list[tuple[int, int]]:
+    """:func:`_breaks` for text with wide or combining characters, one character at a time."""
+    spans: list[tuple[int, int]] = []
+    start, used, last_space = 0, 0, -1
+    i = 0
+    while i < len(line):
+        w = text_width(line[i])
+        if line[i] == " ":
+            last_space = i
+        if used + w > width and i > start:
+            if last_space > start:  # break at the last space
+                spans.append((start, last_space))
+                start = last_space + 1
+            else:  # fold the word
+                spans.append((start, i))
+                start = i
+            while start < len(line) and line[start] == " ":
+                start += 1
+            used, last_space, i = 0, -1, start
+            continue
+        used += w
+        i += 1
+    spans.append((start, len(line)))
     return spans
 
 
@@ -174,7 +213,7 @@ class Grid:
                 for i, (cell, w) in enumerate(zip(cells, widths, strict=True)):
                     runs = cell[k] if k < len(cell) else []
                     line += runs
-                    pad = w - sum(len(t) for t, _ in runs) + (GAP if i < len(widths) - 1 else 0)
+                    pad = w - sum(text_width(t) for t, _ in runs) + (GAP if i < len(widths) - 1 else 0)
                     line.append((" " * pad, ""))
                 out.append(line)
         return out
