@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import PurePath
+from types import MappingProxyType
 from typing import NamedTuple
 
 from mmcheck.db import CompatDB, Encoder, Family, FamilyVariant, Lineage
@@ -403,13 +403,12 @@ def candidates(
 # ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PairAssessment:
+class PairAssessment(NamedTuple):
     """The lineage picture of a pair, computed once; the MM3xx rules report it."""
 
     candidates: tuple[Candidate, ...]
     families: tuple[FamilyMatch, ...]
-    comparisons: dict[str, LineageComparison] = field(default_factory=dict)  # by lineage id
+    comparisons: Mapping[str, LineageComparison] = MappingProxyType({})  # by lineage id
     confirmed: tuple[str, ...] = ()  # strong reasons for a match (MM301)
     contradictions: tuple[str, ...] = ()  # every candidate is contradicted: why (MM303)
     co_trained: tuple[str, ...] = ()  # a co-trained family's base LLM instead of its own (MM306)

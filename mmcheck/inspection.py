@@ -81,7 +81,7 @@ def info_to_dict(info: FileInfo) -> dict[str, Any]:
         "data_status": h.data_status.value,
         "data_status_detail": h.describe_data_status(),
         "quantization": quantization_summary(h),
-        "split": None if h.split is None else {"index": h.split.index, "count": h.split.count},
+        "split": None if h.split is None else {"index": h.split.shard, "count": h.split.shards},
         "warnings": list(h.warnings),
     }
     transfer = getattr(h.source, "transfer", None)

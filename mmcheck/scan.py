@@ -358,7 +358,7 @@ def _read_remote_file(path: RemotePath, db: CompatDB) -> ScannedFile:
 
 def _classified(path: FilePath, info: FileInfo) -> ScannedFile:
     split = info.header.split
-    if split is not None and split.index > 0:
+    if split is not None and split.shard > 0:
         return ScannedFile(path, Status.SHARD, info)
     if info.kind == FileKind.TEXT_MODEL:
         return ScannedFile(path, Status.TEXT_MODEL, info)

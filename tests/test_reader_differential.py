@@ -46,8 +46,8 @@ def test_split_model_is_recognised(tmp_path: Path) -> None:
     shards = sorted(tmp_path.glob("m-*-of-*.gguf"))
     assert len(shards) == 3
     first = read_header(shards[0])
-    assert first.split is not None and (first.split.index, first.split.count, first.split.tensors_count) == (0, 3, 5)
+    assert first.split is not None and (first.split.shard, first.split.shards, first.split.tensors_count) == (0, 3, 5)
     assert first.get_int("llama.embedding_length") == 8
     last = read_header(shards[2])
-    assert last.split is not None and last.split.index == 2
+    assert last.split is not None and last.split.shard == 2
     assert "llama.embedding_length" not in last.metadata

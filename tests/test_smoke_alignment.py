@@ -137,7 +137,7 @@ def _pixtral_pair(tmp_path: Path, baked_from_model: bool, embd_type: str = "F32"
     assert model.text is not None and model.text.vocab is not None
     hit = model.text.vocab.find("[IMG_BREAK]")
     assert hit is not None
-    row = table[hit.index] if baked_from_model else rng.standard_normal(64).astype(np.float32) * 0.02
+    row = table[hit.token_id] if baked_from_model else rng.standard_normal(64).astype(np.float32) * 0.02
     write_projector(tmp_path / "p.gguf", projector_type="pixtral", n_embd_out=64,
                     explicit_tensors={"v.token_embd.img_break": row})  # fmt: skip
     return run_smoke(model, info(tmp_path / "p.gguf"))

@@ -37,7 +37,7 @@ def classify(header: GGUFHeader) -> FileKind:
     ``{arch}.embedding_length``."""
     arch = header.architecture
     gtype = (header.get_str("general.type") or "").lower()
-    if header.split is not None and header.split.index > 0:
+    if header.split is not None and header.split.shard > 0:
         return FileKind.SHARD
     if (
         arch == "clip"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from mmcheck.db.model import MODALITIES
@@ -81,8 +80,7 @@ class AudioEncoderFacts(NamedTuple):
     projection_dim: int | None
 
 
-@dataclass(frozen=True)
-class TowerFacts:
+class TowerFacts(NamedTuple):
     """One modality's projector: its type, width, tokens and what llama.cpp needs for it."""
 
     modality: str
@@ -98,12 +96,11 @@ class TowerFacts:
     missing_tensors: tuple[str, ...]
     text_architectures: tuple[str, ...]
     rope: str | None
-    spec: ProjectorType | None = field(default=None, compare=False, repr=False)
+    spec: ProjectorType | None = None
     merge: int | None = None  # patch merge side m (m x m patches per token), for types that merge
 
 
-@dataclass(frozen=True)
-class ProjectorFacts:
+class ProjectorFacts(NamedTuple):
     """What mmcheck knows about a projector file."""
 
     has_vision: bool

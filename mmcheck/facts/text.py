@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mmcheck.facts.vocab import Vocab, vocab_of
@@ -24,8 +23,7 @@ class BaseModel(NamedTuple):
     repo_url: str | None = None
 
 
-@dataclass(frozen=True)
-class TextFacts:
+class TextFacts(NamedTuple):
     """What mmcheck knows about a text model."""
 
     architecture: str
@@ -55,7 +53,7 @@ class TextFacts:
     file_type: int | None
     has_chat_template: bool
     add_bos: bool | None
-    vocab: Vocab | None = field(default=None, compare=False, repr=False)
+    vocab: Vocab | None = None
 
     @property
     def vocab_disagrees(self) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from mmcheck.header import GGUFArray, GGUFHeader
 
@@ -28,11 +28,10 @@ SPECIAL_TYPES = frozenset({TokenType.CONTROL, TokenType.USER_DEFINED, TokenType.
 _RENDERINGS = {"\n": ("\n", "<0x0A>", "\u010a"), "\n\n": ("\n\n", "\u010a\u010a")}
 
 
-@dataclass(frozen=True)
-class TokenHit:
+class TokenHit(NamedTuple):
     """A token found in the vocabulary: its id, the piece that matched and its token type."""
 
-    index: int
+    token_id: int
     piece: str
     token_type: int | None
 

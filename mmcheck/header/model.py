@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -43,17 +42,16 @@ class TensorInfo(NamedTuple):
         return n
 
 
-@dataclass(frozen=True)
-class SplitInfo:
-    """``split.*`` keys of a sharded model (``*-00001-of-0000N.gguf``); ``index`` is 0-based."""
+class SplitInfo(NamedTuple):
+    """``split.*`` keys of a sharded model (``*-00001-of-0000N.gguf``); ``shard`` is 0-based
+    (``split.no``), ``shards`` the number of files (``split.count``)."""
 
-    index: int
-    count: int
+    shard: int
+    shards: int
     tensors_count: int | None
 
 
-@dataclass(frozen=True)
-class GGUFHeader:
+class GGUFHeader(NamedTuple):
     """Everything in a GGUF file before its tensor data.
 
     ``metadata`` maps each key to a Python scalar (int, float, bool, str) or a lazy ``GGUFArray``.
@@ -76,8 +74,8 @@ class GGUFHeader:
     file_size: int
     data_status: DataStatus
     split: SplitInfo | None = None
-    warnings: tuple[str, ...] = field(default=())
-    source: Any = field(default=None, repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
+    source: Any = None
 
     # -- typed access -------------------------------------------------------------------------
 

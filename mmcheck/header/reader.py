@@ -510,8 +510,8 @@ def _split_info(metadata: dict[str, Any]) -> SplitInfo | None:
     no = metadata.get("split.no")
     tensors = metadata.get("split.tensors.count")
     return SplitInfo(
-        index=no if isinstance(no, int) else 0,
-        count=count,
+        shard=no if isinstance(no, int) else 0,
+        shards=count,
         tensors_count=tensors if isinstance(tensors, int) else None,
     )
 

@@ -186,7 +186,7 @@ def _fetch(src: RemoteSource) -> GGUFHeader:
         header = parse_source(src)
     finally:
         src.close()
-    return replace(header, source=src)
+    return header._replace(source=src)
 
 
 class _Cached(ByteSource):
@@ -231,7 +231,7 @@ def _from_cache(
     if offline:
         src.data_unavailable = "offline (HF_HUB_OFFLINE): tensor data is not cached"
     transfer.header_bytes = 0
-    return replace(header, source=src)
+    return header._replace(source=src)
 
 
 # ------------------------------------------------------------------------------------------------

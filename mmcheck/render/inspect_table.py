@@ -94,7 +94,7 @@ def info_rows(info: FileInfo) -> list[tuple[str, str]]:
         ("GGUF", f"v{h.version}, {h.byte_order}-endian, {len(h.metadata)} keys"),
     ]
     if h.split is not None:
-        rows.append(("split", f"shard {h.split.index + 1} of {h.split.count}"))
+        rows.append(("split", f"shard {h.split.shard + 1} of {h.split.shards}"))
     for warning in h.warnings:
         rows.append(("warning", warning))
     return rows

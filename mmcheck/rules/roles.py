@@ -145,12 +145,12 @@ def not_first_shard(ctx: Context) -> Iterator[Hit]:
     Fix: Pass the `-00001-of-` shard.
     """
     for info in ctx.files:
-        if info is not None and info.header.split is not None and info.header.split.index > 0:
+        if info is not None and info.header.split is not None and info.header.split.shard > 0:
             s = info.header.split
             first = re.sub(r"-\d{5}-of-(\d{5})", r"-00001-of-\1", info.path.name)
             first_hint = first if first != info.path.name else "-00001-of-..."
             yield Hit(
-                f"{info.path.name} is shard {s.index + 1} of {s.count} of a split model: it holds tensors only, "
+                f"{info.path.name} is shard {s.shard + 1} of {s.shards} of a split model: it holds tensors only, "
                 "the metadata a runtime (and mmcheck) reads is in the first shard",
                 f"pass the first shard ({first_hint})",
                 path=info.path,

@@ -90,7 +90,7 @@ def marker_token_not_special(ctx: Context) -> Iterator[Hit]:
             hit = vocab.find(text)
             if hit is not None and not hit.is_special:
                 yield Hit(
-                    f"marker {text!r} is token {hit.index} of type {hit.token_type}, not CONTROL/USER_DEFINED",
+                    f"marker {text!r} is token {hit.token_id} of type {hit.token_type}, not CONTROL/USER_DEFINED",
                     "the runtime will split it into pieces; use the family's own text model",
                     file="model",
                 )

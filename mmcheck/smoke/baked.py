@@ -52,13 +52,13 @@ def compare_baked(
             rec["reason"] = "token not in the text vocabulary" if hit is None else "text model has no token_embd"
             records.append(rec)
             continue
-        rec["token_id"] = hit.index
+        rec["token_id"] = hit.token_id
         baked = proj.read(tensor).reshape(-1)
-        if baked.shape[0] != embd_info.shape[0] or hit.index >= embd_info.n_elements // embd_info.shape[0]:
+        if baked.shape[0] != embd_info.shape[0] or hit.token_id >= embd_info.n_elements // embd_info.shape[0]:
             rec["reason"] = f"width {baked.shape[0]} differs from the text embedding width {embd_info.shape[0]}"
             records.append(rec)
             continue
-        row = model.read_rows("token_embd.weight", np.array([hit.index], dtype=np.int64))[0]
+        row = model.read_rows("token_embd.weight", np.array([hit.token_id], dtype=np.int64))[0]
         nb, nr = float(np.linalg.norm(baked)), float(np.linalg.norm(row))
         cos = float(baked @ row / (nb * nr)) if nb > 0 and nr > 0 else 0.0
         ratio = nb / nr if nr > 0 else float("inf")
