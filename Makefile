@@ -7,7 +7,7 @@ DEMO   := demo
 
 .PHONY: install browser demo test lint bench docs fuzz clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hatch_build.py mmcheck/header/_walk.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -40,8 +40,8 @@ test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check mmcheck tests benchmarks
-	$(BIN)/ruff format --check mmcheck tests benchmarks
+	$(BIN)/ruff check mmcheck tests benchmarks hatch_build.py
+	$(BIN)/ruff format --check mmcheck tests benchmarks hatch_build.py
 	$(BIN)/mypy
 
 bench: install

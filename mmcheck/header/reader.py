@@ -33,6 +33,11 @@ from mmcheck.header.types import GGML_TYPES, SCALAR_FORMATS, ValueType
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
+try:  # the C walk, when it was built at install (hatch_build.py); the Python walk otherwise
+    from mmcheck.header import _walk as _native
+except ImportError:  # pragma: no cover - depends on the install
+    _native = None  # type: ignore[assignment]
+
 MAX_DIMS = 4
 MAX_TENSOR_NAME = 63  # GGML_MAX_NAME is 64 including the terminating NUL
 
@@ -400,6 +405,22 @@ def _walk_strings(
 ) -> tuple[int, list[int]]:
     """Skip ``count`` strings; return the end offset and checkpoints. The hot loop of the reader.
 
+    The C accelerator (``mmcheck.header._walk``, built at install when a compiler is there) walks
+    arrays that fit in the held bytes; anything else, and every error, takes the Python walk.
+    """
+    if _native is not None:
+        held = size if avail is None else avail
+        done = _native.walk(data, start, count, held, order == ">", CHECKPOINT_EVERY)
+        if done is not None:
+            return done
+    return _walk_strings_python(data, start, count, size, order, key, avail)
+
+
+def _walk_strings_python(
+    data: Any, start: int, count: int, size: int, order: str, key: str, avail: int | None = None
+) -> tuple[int, list[int]]:
+    """:func:`_walk_strings` in Python: the reference, and the path that reports errors.
+
     On little-endian files the length prefixes are read through eight ``memoryview.cast("Q")``
     views, one per byte alignment, which is faster than ``struct.unpack_from`` per element.
     When ``data`` holds only the first ``avail`` bytes of the file and the walk runs past them,
@@ -416,7 +437,7 @@ def _walk_strings(
         if order == "<" and sys.byteorder == "little":
             base = memoryview(data)
             views = [base]
-            views += [base[k : k + (avail - k) // 8 * 8].cast("Q") for k in range(8)]
+            views += [base[k : k + max(0, avail - k) // 8 * 8].cast("Q") for k in range(8)]
             lengths = tuple(views[1:])
             while remaining:
                 checkpoints.append(pos)
