@@ -4,8 +4,8 @@ Each op names the tensors it reads; :mod:`mmcheck.projectors.shapes` walks a cha
 tensor shapes alone (the header-only checks), and the smoke test runs the same chain with numpy.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: typing.NamedTuple would compile each string annotation
+# into a ForwardRef at start-up; the one forward reference (Op, in Branches) is quoted.
 from typing import Literal, NamedTuple
 
 NormKind = Literal["layer", "rms", "affine"]
@@ -85,7 +85,7 @@ class SqueezeExcite(NamedTuple):
 class Branches(NamedTuple):
     """Run each chain on the same input and concatenate the outputs along the width."""
 
-    chains: tuple[tuple[Op, ...], ...]
+    chains: "tuple[tuple[Op, ...], ...]"
     label: str = "concat"
 
 
