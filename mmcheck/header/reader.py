@@ -247,17 +247,11 @@ def _parse(path: FilePath, mm: Any, avail: int, size: int) -> GGUFHeader:
             type_pos = end + 4 + 8 * n_dims
             cur.pos = type_pos + 12
             cur.key = name
-            if end - pos - 8 > MAX_TENSOR_NAME:
-                raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=info_start, key=name)
-            if name in tensors:
-                raise GGUFError(f"duplicate tensor name {name!r}", offset=info_start, key=name)
+            _check_tensor_name(name, end - pos - 8, info_start, tensors)
         else:
             name = cur.string(f"the name of tensor #{i}")
             cur.key = name
-            if len(name.encode()) > MAX_TENSOR_NAME:
-                raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=info_start, key=name)
-            if name in tensors:
-                raise GGUFError(f"duplicate tensor name {name!r}", offset=info_start, key=name)
+            _check_tensor_name(name, len(name.encode()), info_start, tensors)
             n_dims = cur.u32("the number of dimensions")
             if n_dims > MAX_DIMS:
                 raise GGUFError(f"tensor has {n_dims} dimensions (at most {MAX_DIMS})", offset=cur.pos - 4, key=name)
@@ -327,6 +321,14 @@ def _parse(path: FilePath, mm: Any, avail: int, size: int) -> GGUFHeader:
         split=_split_info(metadata),
         warnings=tuple(warnings),
     )
+
+
+def _check_tensor_name(name: str, n_bytes: int, offset: int, tensors: dict[str, TensorInfo]) -> None:
+    """Refuse a tensor name ggml cannot hold, or one already used."""
+    if n_bytes > MAX_TENSOR_NAME:
+        raise GGUFError(f"tensor name is longer than {MAX_TENSOR_NAME} bytes", offset=offset, key=name)
+    if name in tensors:
+        raise GGUFError(f"duplicate tensor name {name!r}", offset=offset, key=name)
 
 
 def _pad(n: int, alignment: int) -> int:

@@ -12,6 +12,7 @@ rather than with rich, whose import and layout cost more than the whole check of
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -26,8 +27,6 @@ def text_width(text: str) -> int:
     """The terminal columns ``text`` takes: 2 for East Asian wide characters, 0 for combining marks."""
     if text.isascii():
         return len(text)
-    import unicodedata  # a builtin module; only non-ASCII text needs it
-
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
