@@ -1,5 +1,5 @@
 """``python -m mmcheck``."""
 
-from mmcheck.cli import main
+from mmcheck.entry import main
 
 raise SystemExit(main())
