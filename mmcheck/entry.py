@@ -18,6 +18,7 @@ The measurements are in docs/benchmarks.md.
 """
 
 import gc
+import sys
 
 
 def main() -> int:
@@ -26,6 +27,9 @@ def main() -> int:
     gc.disable()
     try:
         from mmcheck.cli import main as run_cli
+    except KeyboardInterrupt:  # Ctrl-C while the modules load: the CLI's own handler is not set yet
+        print("mmcheck: interrupted", file=sys.stderr)
+        return 2  # ExitCode.ERROR, as for every other interruption
     finally:
         gc.freeze()
         if was_enabled:

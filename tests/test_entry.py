@@ -71,3 +71,20 @@ def test_a_disabled_collector_stays_disabled(pair: tuple[Path, Path], tmp_path: 
 def test_the_in_process_cli_leaves_the_collector_alone(pair: tuple[Path, Path], tmp_path: Path) -> None:
     state = probe("cli", ["pair", str(pair[0]), str(pair[1])], tmp_path, in_process=True)
     assert state == {"code": 0, "enabled": True, "frozen": 0}
+
+
+def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    # a finder that raises KeyboardInterrupt when the CLI module is imported: Ctrl-C at that moment
+    script = """
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "mmcheck.cli":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+from mmcheck.entry import main
+sys.exit(main())
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "mmcheck: interrupted\n"
