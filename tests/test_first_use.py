@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from mmcheck.errors import printable
 from mmcheck.testing import write_projector, write_text_model
 from tests import gguf_bytes as gb
 from tests.cli_helpers import run_cli
@@ -335,15 +336,34 @@ def test_non_utf8_file_names_in_every_format(tmp_path: Path, pair: tuple[Path, P
             json.loads(text)
         if fmt == "sarif":
             json.loads(text)
+    # a scan pairs it with the projector beside it: the name is also a key of the matrix (json,
+    # sarif) and a row of the table and the html page
+    shutil.copy(pair[1], tmp_path / "mmproj.gguf")
     for fmt in (f.value for f in FORMATS_OF["scan"]):
         scan = subprocess.run(
             [sys.executable, "-m", "mmcheck", "scan", str(tmp_path), "-f", fmt], capture_output=True, timeout=60
         )
         assert b"internal error" not in scan.stderr and b"Traceback" not in scan.stderr, (fmt, scan.stderr)
-        text = scan.stdout.decode("utf-8")
-        assert "mod" in text or fmt in ("github", "junit", "sarif"), fmt  # these list pairs and findings
+        text = scan.stdout.decode("utf-8")  # strict, as above
+        # json and sarif are checked as documents below; github and junit list findings only
+        assert "mod\\xe8le-\\xff" in text or fmt in ("github", "junit", "json", "sarif"), fmt
+        if fmt in ("json", "sarif"):
+            doc = json.loads(text)
+            matrix = doc["matrix"] if fmt == "json" else doc["runs"][0]["properties"]["scan"]["matrix"]
+            ((projector, row),) = matrix.items()
+            assert projector.endswith("/mmproj.gguf") and [*row] == [printable(name)], matrix
         if fmt == "json":
-            assert len(json.loads(text)["files"]) == 1
+            assert len(doc["files"]) == 2
+    for command, fmts in (("lint", FORMATS_OF["lint"]), ("suggest", FORMATS_OF["suggest"])):
+        args = [str(tmp_path)] if command == "lint" else [name, str(tmp_path)]
+        for fmt in (f.value for f in fmts):
+            proc = subprocess.run(
+                [sys.executable, "-m", "mmcheck", command, *args, "-f", fmt], capture_output=True, timeout=60
+            )
+            assert proc.returncode == 0, (command, fmt, proc.stderr)
+            text = proc.stdout.decode("utf-8")
+            if fmt in ("json", "sarif"):
+                json.loads(text)
 
 
 # --- deterministic machine output ---------------------------------------------------------------

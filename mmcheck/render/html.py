@@ -18,8 +18,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmcheck.errors import printable
 from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path
+from mmcheck.render.json_doc import clean
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,7 +141,7 @@ def _e(text: object) -> str:
 
 def _json_for_script(doc: Any) -> str:
     """JSON that cannot end its ``<script>`` block or open a comment: ``<``, ``>``, ``&`` escaped."""
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(clean(doc), ensure_ascii=False, separators=(",", ":"))  # names that are not UTF-8, as \xNN
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -195,7 +197,7 @@ def render_html(result: ScanResult, *, root: Path | None = None, title: str = "m
     parts: dict[FilePath, tuple[str, str]] = getattr(result, "label_parts", {}) or {}
 
     def col(p: FilePath) -> str:
-        entry, file = parts.get(p, (display_path(p.parent, root) + "/", p.name))
+        entry, file = parts.get(p, (display_path(p.parent, root) + "/", printable(p.name)))
         return f'<span class="ce">{_e(entry)}</span><span class="cf">{_e(file)}</span>'
 
     head = "".join(

@@ -25,6 +25,7 @@ from mmcheck.render.formats import (
     repo_root,
     uri,
 )
+from mmcheck.render.json_doc import clean
 from mmcheck.rules.base import Rule
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def render_sarif(reports: Sequence[Report], *, properties: Mapping[str, Any] | N
         "properties": run_props,
     }
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False)
+    return json.dumps(clean(log), indent=2, ensure_ascii=False)  # names that are not UTF-8, as \xNN
 
 
 def _worst(reports: Sequence[Report]) -> str | None:

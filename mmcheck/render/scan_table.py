@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmcheck.errors import printable
 from mmcheck.header.source import FilePath
 from mmcheck.render.formats import display_path, full_message
 from mmcheck.rules.base import Severity
@@ -29,7 +30,7 @@ def _reason(report: Report) -> str:
 
 
 def _near(path: FilePath, anchor: FilePath, root: Path) -> str:
-    return path.name if path.parent == anchor.parent else display_path(path, root)
+    return printable(path.name) if path.parent == anchor.parent else display_path(path, root)
 
 
 def projector_blocks(
