@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mmcheck import __version__
-from mmcheck.errors import ExitCode, GGUFError, MMCheckError, error_line
+from mmcheck.errors import ExitCode, GGUFError, MMCheckError, error_line, printable
 from mmcheck.render import FORMATS_OF, Command, Format, RenderContext
 from mmcheck.settings import CommandLine, Settings
 from mmcheck.verdict import FailOn
@@ -582,10 +582,11 @@ def suggest(
 
     settings = _settings(CommandLine(isolated=isolated, db=db, timeout=timeout, no_cache=no_cache))
     target = file_arg(model)
+    skipped: list[tuple[str, str]] = []
     try:
         reports = run_suggest(
             target, [file_arg(d) for d in dirs or []], recursive=recursive, db=settings.db, smoke=smoke,
-            include_all=show_all,
+            include_all=show_all, skipped=skipped,
         )  # fmt: skip
     except GGUFError as e:
         _transfer_report(verbose)
@@ -594,6 +595,8 @@ def suggest(
     _transfer_report(verbose)
     context = _context(settings, "suggest", None, target=str(target))
     _write(Format(fmt.value), reports, context, None, [])
+    for path, why in skipped:  # never silently: a candidate that was not looked at may be the one that fits
+        typer.echo(f"mmcheck: warning: {printable(path)}: {printable(why)} (skipped)", err=True)
     _exit(not any(r.ok for r in reports), False)
 
 

@@ -497,21 +497,28 @@ def suggest(
     smoke: bool = False,
     include_all: bool = False,
     jobs: int | None = None,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[Report]:
     """The projectors in ``dirs`` (default: MODEL's folder) that fit MODEL, best first.
 
     Ranked by verdict, then evidence (match findings, fewer errors and warnings), then the nearer
     folder, the name and the closer precision. When MODEL is a projector, ranks the text models it
     fits instead. ``include_all`` also returns the pairs that do not fit (after the fitting ones).
-    Raises ``GGUFError`` when MODEL itself is unreadable.
+    Raises ``GGUFError`` when MODEL itself is unreadable. Candidates that could not be looked at
+    (unreadable files, Git LFS pointers, folders that cannot be listed) are appended to
+    ``skipped`` as (path, reason) when it is given.
     """
     database = db if isinstance(db, CompatDB) else load_db(None if db is None else Path(db))
     target: FilePath = RemotePath(str(model)) if is_remote(model) else Path(model)
     info = inspect_file(target, database)
     want = Status.TEXT_MODEL if info.kind == FileKind.PROJECTOR else Status.PROJECTOR
     roots: list[PathLike] = list(dirs) or [target.parent]
-    found = read_files([p for p in discover(roots, recursive=recursive) if _key(p) != _key(target)],
-                       database, jobs=jobs)  # fmt: skip
+    folders: list[tuple[Path, str]] = []
+    candidates = [p for p in discover(roots, recursive=recursive, unreadable=folders) if _key(p) != _key(target)]
+    found = read_files(candidates, database, jobs=jobs)
+    if skipped is not None:
+        skipped += [(str(d), why) for d, why in folders]
+        skipped += [(str(f.path), f.error or f.status.value) for f in found if f.status in _NOT_LOOKED_AT]
     rules = resolve()
     checks = []
     for f in found:
@@ -525,6 +532,10 @@ def suggest(
         checks.append((key, report))
     ranked = [r for _, r in sorted(checks, key=lambda kr: kr[0])]
     return ranked if include_all else [r for r in ranked if r.ok]
+
+
+#: what ``suggest`` reports as skipped: files it could not look at (not those that are another kind)
+_NOT_LOOKED_AT = (Status.UNREADABLE, Status.LFS_POINTER)
 
 
 def _key(p: FilePath) -> str:

@@ -81,6 +81,30 @@ def test_a_fifo_given_by_name_is_one_line_and_exit_2(tmp_path: Path, pair: tuple
     _one_error_line(proc.stderr, "named pipe (FIFO), not a regular file")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_suggest_says_which_candidates_it_could_not_look_at(tmp_path: Path, pair: tuple[Path, Path]) -> None:
+    for f in pair:
+        shutil.copy(f, tmp_path)
+    os.mkfifo(tmp_path / "pipe.gguf")
+    (tmp_path / "cut.gguf").write_bytes(pair[0].read_bytes()[:100])  # the header cut short
+    (tmp_path / "lfs.gguf").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\n")
+    for fmt in ("table", "json"):
+        proc = _run_with_timeout("suggest", tmp_path / "mmproj.gguf", "-f", fmt)
+        assert proc.returncode == 0, proc.stderr  # the model beside it fits; the skipped files do not change that
+        warnings = proc.stderr.splitlines()
+        named = [line.split(": ")[2] for line in warnings]  # mmcheck: warning: PATH: reason (skipped)
+        assert named == [str(tmp_path / n) for n in ("cut.gguf", "lfs.gguf", "pipe.gguf")]
+        assert all(line.startswith("mmcheck: warning: ") and line.endswith("(skipped)") for line in warnings)
+        assert "named pipe" in warnings[2] and "Git LFS pointer" in warnings[1]
+        if fmt == "json":
+            json.loads(proc.stdout)  # stdout holds the document alone
+    from mmcheck.scan import suggest
+
+    skipped: list[tuple[str, str]] = []
+    assert [Path(r.model_path).name for r in suggest(tmp_path / "mmproj.gguf", skipped=skipped)] == ["model.gguf"]
+    assert sorted(Path(p).name for p, _ in skipped) == ["cut.gguf", "lfs.gguf", "pipe.gguf"]
+
+
 def test_a_character_device_is_refused_without_reading(pair: tuple[Path, Path]) -> None:
     proc = _run_with_timeout("pair", "/dev/zero", pair[1])  # reading it would never end
     assert proc.returncode == 2
