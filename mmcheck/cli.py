@@ -260,7 +260,9 @@ def inspect(
     else:
         from mmcheck.render.inspect_table import render_inspect
 
-        emit(render_inspect(result, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ), None)
+        table = render_inspect(result, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        if table.strip():  # no file could be read: the errors on stderr are the whole answer
+            emit(table, None)
     _transfer_report(verbose)
     if result.errors:
         raise typer.Exit(ExitCode.ERROR)

@@ -75,6 +75,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes, fragme
     assert lines[0].startswith(f"mmcheck: error: {p}: ")
     assert fragment in lines[0]
     assert "Traceback" not in r.err
+    assert r.out == ""  # nothing could be shown: no empty table, no blank line
 
 
 def test_directory_and_missing_file(tmp_path: Path, files: dict[str, Path]) -> None:
