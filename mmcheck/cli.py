@@ -13,6 +13,7 @@ line on stderr (``mmcheck: error: ...``); ``main()`` guarantees that no exceptio
 # every command on every run (25-40 ms); names used only for type checking are quoted instead.
 import contextlib
 import copy
+import errno
 import os
 import shutil
 import sys
@@ -728,6 +729,11 @@ def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
         return ExitCode.ERROR
     except typer.Exit as e:
         return int(e.exit_code)
+    except OSError as e:
+        if e.filename is None and e.errno in _OUTPUT_ERRNOS:  # stdout: a full disk, a lost terminal
+            return _output_failed(e, in_process)
+        print(error_line(f"internal error: {type(e).__name__}: {e} (please report this)"), file=sys.stderr)
+        return ExitCode.ERROR
     except Exception as e:  # anything we did not foresee: still one line
         print(error_line(f"internal error: {type(e).__name__}: {e} (please report this)"), file=sys.stderr)
         return ExitCode.ERROR
@@ -761,6 +767,17 @@ def _unwatch_interrupts() -> None:
     with contextlib.suppress(ValueError, TypeError):
         if getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "on_sigint":
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+#: errors writing the output can only report: the disk is full, over quota, or the device failed
+_OUTPUT_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EIO", "EFBIG") if hasattr(errno, n))
+
+
+def _output_failed(e: OSError, in_process: bool) -> int:
+    print(error_line(f"cannot write the output: {e.strerror or e}"), file=sys.stderr)
+    if not in_process:  # what is still buffered cannot be written either: drop it, or exit repeats the error
+        _quiet_broken_pipe()
+    return ExitCode.ERROR
 
 
 def _quiet_broken_pipe() -> int:

@@ -105,6 +105,20 @@ def test_suggest_says_which_candidates_it_could_not_look_at(tmp_path: Path, pair
     assert sorted(Path(p).name for p, _ in skipped) == ["cut.gguf", "lfs.gguf", "pipe.gguf"]
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full (a device whose writes fail) here")
+@pytest.mark.parametrize("args", [["pair", "MODEL", "MMPROJ"], ["pair", "MODEL", "MMPROJ", "-f", "json"],
+                                  ["scan", "DIR"], ["--version"], ["pair", "--help"]])  # fmt: skip
+def test_output_that_cannot_be_written_is_one_line_and_exit_2(pair: tuple[Path, Path], args: list[str]) -> None:
+    given = {"MODEL": str(pair[0]), "MMPROJ": str(pair[1]), "DIR": str(pair[0].parent)}
+    with open("/dev/full", "w") as full:  # every write fails with ENOSPC, as on a full disk
+        proc = subprocess.run(
+            [sys.executable, "-m", "mmcheck", *(given.get(a, a) for a in args)],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+        )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "mmcheck: error: cannot write the output: No space left on device\n"
+
+
 def test_a_character_device_is_refused_without_reading(pair: tuple[Path, Path]) -> None:
     proc = _run_with_timeout("pair", "/dev/zero", pair[1])  # reading it would never end
     assert proc.returncode == 2
