@@ -84,10 +84,23 @@ def required_prefix(pattern: str) -> str | None:
     return body[:n].lower() if n >= 2 else None
 
 
-def names_match(patterns: Iterable[str], names: Sequence[str]) -> str | None:
+class Names(NamedTuple):
+    """Names to match, with the lower-cased join :func:`names_match` prefilters on (None when a
+    name is not ASCII: case-insensitive matching folds a few non-ASCII letters onto ASCII ones)."""
+
+    names: Sequence[str]
+    folded: str | None
+
+    @classmethod
+    def of(cls, names: Sequence[str]) -> Names:
+        """``names``, folded once (for names matched against many patterns, e.g. every lineage)."""
+        return cls(names, " / ".join(n.lower() for n in names) if all(n.isascii() for n in names) else None)
+
+
+def names_match(patterns: Iterable[str], names: Sequence[str] | Names) -> str | None:
     """The first of ``names`` any of ``patterns`` finds (case-insensitive search), or None."""
-    # case-insensitive matching folds a few non-ASCII letters onto ASCII ones: prefilter ASCII names only
-    folded = " / ".join(n.lower() for n in names) if all(n.isascii() for n in names) else None
+    folded_names = names if isinstance(names, Names) else Names.of(names)
+    names, folded = folded_names
     for p in patterns:
         if folded is not None and (prefix := required_prefix(p)) is not None and prefix not in folded:
             continue
@@ -160,9 +173,14 @@ class LineageComparison(NamedTuple):
         return bool(self.identified_by or self.finetune_of) and not self.contradicted
 
 
+@lru_cache(maxsize=1024)
+def _recorded_sizes(vocab_size: int | None, vocab_sizes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sorted({s for s in (vocab_size, *vocab_sizes) if s}))
+
+
 def vocab_relation(n: int, lineage: Lineage) -> tuple[str, int | None]:
     """``("same"|"near"|"far"|"unknown", nearest recorded size)`` of a token count vs a lineage."""
-    sizes = sorted({s for s in (lineage.vocab_size, *lineage.vocab_sizes) if s})
+    sizes = _recorded_sizes(lineage.vocab_size, tuple(lineage.vocab_sizes))
     if not sizes:
         return "unknown", None
     nearest = min(sizes, key=lambda s: abs(s - n))
@@ -172,8 +190,23 @@ def vocab_relation(n: int, lineage: Lineage) -> tuple[str, int | None]:
     return ("near" if abs(n - nearest) <= tolerance else "far"), nearest
 
 
-def compare_lineage(text: TextFacts, lineage: Lineage, db: CompatDB) -> LineageComparison:
-    """Compare a text model with a lineage's names, fingerprint and shapes."""
+class TextNames(NamedTuple):
+    """A text model's own names and its base models' names, each folded once (:class:`Names`)."""
+
+    own: Names
+    base: Names
+
+    @classmethod
+    def of(cls, text: TextFacts) -> TextNames:
+        """The names of ``text``."""
+        return cls(Names.of(text.own_names()), Names.of(text.base_model_names()))
+
+
+def compare_lineage(
+    text: TextFacts, lineage: Lineage, db: CompatDB, names: TextNames | None = None
+) -> LineageComparison:
+    """Compare a text model with a lineage's names, fingerprint and shapes (``names``: the text
+    model's, when the caller compares it with many lineages)."""
     identified: list[str] = []
     finetune: list[str] = []
     supported: list[str] = []
@@ -181,13 +214,14 @@ def compare_lineage(text: TextFacts, lineage: Lineage, db: CompatDB) -> LineageC
     weak: list[str] = []
     contra: list[str] = []
 
-    own = names_match(lineage.name_patterns, text.own_names())
+    names = names or TextNames.of(text)
+    own = names_match(lineage.name_patterns, names.own)
     if own is not None:
         if is_third_party_finetune(text.finetune):
             finetune.append(f"its name {own!r} is {lineage.name}'s, with the fine-tune label {text.finetune!r}")
         else:
             identified.append(f"its name {own!r} is {lineage.name}'s")
-    base = names_match(lineage.name_patterns, text.base_model_names())
+    base = names_match(lineage.name_patterns, names.base)
     if base is not None and own is None:
         if has_own_name(text) or is_third_party_finetune(text.finetune):
             finetune.append(f"its base model {base!r} is {lineage.name}")
@@ -260,7 +294,8 @@ def match_lineages(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
 
 
 def _match_lineages(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
-    comps = [compare_lineage(text, lin, db) for lin in db.lineages.values()]
+    names = TextNames.of(text)
+    comps = [compare_lineage(text, lin, db, names) for lin in db.lineages.values()]
 
     def rank(c: LineageComparison) -> tuple[int, int, int]:
         tier = 0 if c.identified else 1 if not c.contradicted else 2
@@ -716,7 +751,9 @@ __all__ = [
     "Candidate",
     "FamilyMatch",
     "LineageComparison",
+    "Names",
     "PairAssessment",
+    "TextNames",
     "assess_pair",
     "candidates",
     "canonical_arch",
