@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -569,6 +570,63 @@ def test_a_change_to_the_db_code_invalidates_the_cache(
     with pytest.raises(AssertionError):  # a miss: the YAML is parsed again
         load_db(dbcopy)
     assert cache.code_fingerprint() == "another mmcheck.db source"
+
+
+# --- finding the cache entry from the files' identities ------------------------------------------
+
+
+def _no_read(*args: object) -> None:
+    raise AssertionError("the YAML files were read although their identities are on record")
+
+
+def test_files_on_record_are_not_read_again(dbcopy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader_mod, "RACY_NS", 0)  # the copy was made just now: count it as old
+    first = load_db(dbcopy)
+    assert len(list(cache_dir.glob("db-files-*.txt"))) == 1
+    monkeypatch.setattr(loader_mod, "_read_all", _no_read)
+    monkeypatch.setattr(loader_mod, "_parse", _no_parse)
+    assert load_db(dbcopy) == first
+
+
+def test_an_edit_that_keeps_size_and_modification_time_is_seen(
+    dbcopy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader_mod, "RACY_NS", 0)
+    load_db(dbcopy)
+    before = (dbcopy / PT).stat()
+    time.sleep(0.02)  # past the file system's timestamp tick
+    edit(dbcopy / PT, 'notes: "MobileVLM."', 'notes: "MobileVLX."')  # the same size
+    os.utime(dbcopy / PT, ns=(before.st_atime_ns, before.st_mtime_ns))  # as cp -p or rsync -t leave it
+    after = (dbcopy / PT).stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert load_db(dbcopy).projector_types["ldp"].notes == "MobileVLX."  # the change time gave it away
+
+
+def test_files_changed_just_now_are_read_and_hashed(
+    dbcopy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_db(dbcopy)  # the copy is seconds old: within RACY_NS
+    assert loader_mod.identity_key(dbcopy, loader_mod.db_files(dbcopy)) is None
+    assert not list(cache_dir.glob("db-files-*.txt"))
+    reads: list[object] = []
+    real = loader_mod._read_all
+    monkeypatch.setattr(loader_mod, "_read_all", lambda *a: reads.append(a) or real(*a))  # type: ignore[func-returns-value]
+    load_db(dbcopy)
+    assert reads  # found by content, as before
+
+
+@pytest.mark.parametrize("damage", ["garbage", "entry deleted"])
+def test_a_broken_index_is_a_miss(damage: str, dbcopy: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader_mod, "RACY_NS", 0)
+    first = load_db(dbcopy)
+    (index,) = cache_dir.glob("db-files-*.txt")
+    if damage == "garbage":
+        index.write_text("not a digest\n", encoding="ascii")
+    else:
+        for entry in cache_dir.glob("db-*.json"):
+            entry.unlink()
+    assert load_db(dbcopy) == first
+    assert len(index.read_text(encoding="ascii").strip()) == 64  # recorded again
 
 
 def test_invalid_db_is_never_cached(dbcopy: Path, cache_dir: Path) -> None:

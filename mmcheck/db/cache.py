@@ -5,7 +5,10 @@ Parsing YAML costs more than the rest of a ``mmcheck pair`` run (``import yaml``
 the relative paths and bytes of every YAML file and over the code that reads them
 (:func:`code_fingerprint`: the model, schema, loader and this module), so a changed schema or
 model class never reads a stale cache. A hit rebuilds the entries from JSON without importing ``yaml``.
-Every cache failure (unwritable directory, corrupt file) is silent: the DB is then parsed.
+So that a run need not read and hash every YAML file, a small index maps the files' identities
+(inode, size, modification and change times, as git's index uses) to that content hash; see
+``loader.identity_key``. Every cache failure (unwritable directory, corrupt file) is silent: the
+DB is then read, hashed or parsed.
 """
 
 from __future__ import annotations
@@ -80,17 +83,38 @@ def read(digest: str, root: Path) -> CompatDB | None:
 
 def write(digest: str, db: CompatDB) -> None:
     """Store ``db`` atomically; silently do nothing if the cache directory is not writable."""
+    _write_atomic(cache_path(digest), json.dumps(to_json(db, digest), ensure_ascii=False, separators=(",", ":")))
+
+
+def index_path(key: str) -> Path:
+    """The file that records the content digest of the DB files whose identities hash to ``key``."""
+    return cache_dir() / f"db-files-{key}.txt"
+
+
+def read_index(key: str) -> str | None:
+    """The content digest recorded for ``key`` (see ``loader.identity_key``), or None."""
+    try:
+        digest = index_path(key).read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return digest if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest) else None
+
+
+def write_index(key: str, digest: str) -> None:
+    """Record that the files whose identities hash to ``key`` have the content digest ``digest``."""
+    _write_atomic(index_path(key), digest + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
     import tempfile  # write path only
 
     try:
-        directory = cache_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps(to_json(db, digest), ensure_ascii=False, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=".db-", suffix=".tmp", dir=directory)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".db-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-            os.replace(tmp, cache_path(digest))
+                fh.write(text)
+            os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise

@@ -1,6 +1,7 @@
 """Find, read, validate and cache the compatibility database.
 
-``load_db()`` is on the hot path of every command: it hashes the YAML files, and on a cache
+``load_db()`` is on the hot path of every command: it finds the cache entry from the YAML files'
+identities (or, when they changed recently, by hashing them), and on a cache
 hit (:mod:`mmcheck.db.cache`) rebuilds the DB from JSON without importing ``yaml``, ``ast`` or
 the schema. On a miss it parses every file, validates it (:mod:`mmcheck.db.schema`), raises
 on the first error and otherwise stores the result in the cache.
@@ -8,6 +9,8 @@ on the first error and otherwise stores the result in the cache.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from mmcheck._hash import sha256
@@ -68,9 +71,9 @@ def db_files(root: Path) -> list[str]:
     return names
 
 
-def _read_all(root: Path) -> dict[str, bytes]:
+def _read_all(root: Path, names: list[str] | None = None) -> dict[str, bytes]:
     out = {}
-    for name in db_files(root):
+    for name in db_files(root) if names is None else names:
         try:
             out[name] = (root / name).read_bytes()
         except OSError as exc:
@@ -86,17 +89,56 @@ def _digest(contents: dict[str, bytes]) -> str:
     return str(h.hexdigest())
 
 
+#: a file changed this recently (ns) may change again within the same timestamp tick, keeping its
+#: size and times: until then its times prove nothing, and the files are read and hashed
+RACY_NS = 2_000_000_000
+
+
+def identity_key(root: Path, names: list[str]) -> str | None:
+    """A hash of every DB file's inode, size, modification and change time (and of the code that
+    reads them), or None when one cannot be stat'ed or changed less than ``RACY_NS`` ago.
+
+    Any write, rename or chmod of a file sets its change time, which no tool can set back, so a
+    changed file always gives another key (``cp -p`` and ``rsync -t`` keep the modification time,
+    not the change time). On Windows the change time is the creation time, so there is no key.
+    """
+    if os.name == "nt":
+        return None
+    now = time.time_ns()
+    h = sha256(cache.code_fingerprint().encode() + b"\0" + os.fsencode(root.resolve()))
+    base = os.fspath(root)
+    for name in names:
+        try:
+            st = os.stat(os.path.join(base, name))
+        except OSError:
+            return None
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+            return None
+        h.update(b"\0%s\0%d:%d:%d:%d" % (name.encode(), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return str(h.hexdigest())
+
+
 def load_db(path: str | Path | None = None) -> CompatDB:
     """Load the compatibility database at ``path`` (default: :func:`default_db_path`).
 
-    Uses the JSON cache when the YAML files are unchanged. Raises :class:`DBError`: the error
-    itself when there is one, else one that gives the count and the first error's place.
+    Uses the JSON cache when the YAML files are unchanged: found from the files' identities
+    (:func:`identity_key`) without reading them, else from a hash of their bytes. Raises
+    :class:`DBError`: the error itself when there is one, else one that gives the count and the
+    first error's place.
     """
     root = _root(path)
-    contents = _read_all(root)
+    names = db_files(root)
+    key = identity_key(root, names)
+    if key is not None and (known := cache.read_index(key)) is not None:
+        hit = cache.read(known, root)
+        if hit is not None:
+            return hit
+    contents = _read_all(root, names)
     digest = _digest(contents)
     hit = cache.read(digest, root)
     if hit is not None:
+        if key is not None:
+            cache.write_index(key, digest)
         return hit
     db, errors = _parse(root, contents)
     if errors:
@@ -110,6 +152,8 @@ def load_db(path: str | Path | None = None) -> CompatDB:
             line=first.line,
         )
     cache.write(digest, db)
+    if key is not None:
+        cache.write_index(key, digest)
     return db
 
 
