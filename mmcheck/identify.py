@@ -382,8 +382,24 @@ def _projector_types(proj: ProjectorFacts) -> set[str]:
     return types
 
 
+# As for lineages: a scan matches each projector with the families once, not once per model beside it.
+_FAMILY_CACHE: dict[tuple[int, int], tuple[ProjectorFacts, CompatDB, list[FamilyMatch]]] = {}
+
+
 def match_families(proj: ProjectorFacts, db: CompatDB) -> list[FamilyMatch]:
     """Families whose projector type and encoder signature this projector has, width-fitting first."""
+    key = (id(proj), id(db))
+    hit = _FAMILY_CACHE.get(key)
+    if hit is not None and hit[0] is proj and hit[1] is db:
+        return list(hit[2])
+    found = _match_families(proj, db)
+    if len(_FAMILY_CACHE) >= _LINEAGE_CACHE_MAX:
+        _FAMILY_CACHE.clear()
+    _FAMILY_CACHE[key] = (proj, db, found)
+    return list(found)
+
+
+def _match_families(proj: ProjectorFacts, db: CompatDB) -> list[FamilyMatch]:
     types = _projector_types(proj)
     width = proj.output_width
     out: list[FamilyMatch] = []

@@ -269,8 +269,15 @@ def evaluate(
     *,
     smoke: bool,
     strict: bool,
+    single_file: SingleFileFindings | None = None,
 ) -> Report:
-    """Run the rules on two analysed files (or one, for ``lint``) and decide the verdict."""
+    """Run the rules on two analysed files (or one, for ``lint``) and decide the verdict.
+
+    ``single_file``: a memo shared by the pairs of one scan or suggest. A projector- or text-scope rule
+    reads one file only, so its findings on a file are the same in every pair that file is in (a
+    projector is checked against each quantization beside it); they are computed once per file.
+    The memo must not outlive the ``FileInfo`` objects, the database or the options it was used with.
+    """
     roles = assign_roles(a, b, strict=strict)
     ctx = Context(db=db, options=options, **roles)
     if b is None:
@@ -290,7 +297,10 @@ def evaluate(
     # Structural rules first: the smoke test only runs on a pair the runtime would load. The
     # lineage (MM3xx) and smoke (MM8xx) rules run after it, so that they can say what it measured.
     late = ("MM3", "MM8")
-    findings = [f for r in rules if not r.code.startswith(late) for f in r.run(ctx)]
+    if single_file is None:
+        findings = [f for r in rules if not r.code.startswith(late) for f in r.run(ctx)]
+    else:
+        findings = [f for r in rules if not r.code.startswith(late) for f in _run_once_per_file(r, ctx, single_file)]
     if smoke and ctx.is_pair and decide(findings) != Verdict.MISMATCH:
         ctx.smoke = _smoke(ctx)
     findings += [f for r in rules if r.code.startswith("MM3") for f in r.run(ctx)]
@@ -314,6 +324,20 @@ def evaluate(
 
 
 _SCOPE_OF = {FileKind.TEXT_MODEL: "text", FileKind.PROJECTOR: "projector"}
+
+#: (rule code, id of the FileInfo it read) -> (that FileInfo, its findings); see :func:`evaluate`
+SingleFileFindings = dict[tuple[str, int], tuple[FileInfo, list[Finding]]]
+
+
+def _run_once_per_file(rule: Rule, ctx: Context, memo: SingleFileFindings) -> list[Finding]:
+    info = ctx.mmproj if rule.scope == "projector" else ctx.model if rule.scope == "text" else None
+    if info is None:
+        return list(rule.run(ctx))
+    key = (rule.code, id(info))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not info:  # the entry keeps ``info`` alive: its id is not reused
+        hit = memo[key] = (info, list(rule.run(ctx)))
+    return hit[1]
 
 
 def _smoke(ctx: Context) -> Any:

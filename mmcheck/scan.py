@@ -31,7 +31,7 @@ from mmcheck.files import read_head
 from mmcheck.header.sniff import is_lfs_pointer
 from mmcheck.header.source import FilePath, RemotePath, is_remote
 from mmcheck.inspection import FileInfo, inspect_file
-from mmcheck.pair import SCHEMA_VERSION, Report, evaluate
+from mmcheck.pair import SCHEMA_VERSION, Report, SingleFileFindings, evaluate
 from mmcheck.pairing import Candidate, candidate_pairs, name_affinity, precision_bits, rank_key
 from mmcheck.rules import Options, Rule, resolve
 from mmcheck.rules.base import Finding, Severity
@@ -453,19 +453,21 @@ def check_candidates(files: Sequence[ScannedFile], candidates: Sequence[Candidat
     candidates from the stores' records, then calls this)."""
     by_path = {f.path: f for f in files}
     bits = {f.path: precision_bits(f.info) for f in files if f.status in (Status.TEXT_MODEL, Status.PROJECTOR)}
+    single_file: SingleFileFindings = {}  # a projector's own findings, once for all the models beside it
     pairs = []
     for i, c in enumerate(candidates):
-        pairs.append(_check(c, by_path, bits, database, rules, options, smoke=smoke))
+        pairs.append(_check(c, by_path, bits, database, rules, options, smoke=smoke, single_file=single_file))
         if progress is not None:
             progress("pair", i + 1, len(candidates))
     return pairs
 
 
 def _check(c: Candidate, by_path: dict[FilePath, ScannedFile], bits: dict[FilePath, int], db: CompatDB,
-           rules: list[Rule], options: Options, *, smoke: bool) -> PairCheck:  # fmt: skip
+           rules: list[Rule], options: Options, *, smoke: bool,
+           single_file: SingleFileFindings) -> PairCheck:  # fmt: skip
     m, p = by_path[c.model].info, by_path[c.mmproj].info
     assert m is not None and p is not None
-    report = evaluate(m, p, db, rules, options, smoke=smoke, strict=False)
+    report = evaluate(m, p, db, rules, options, smoke=smoke, strict=False, single_file=single_file)
     gap = abs(bits[c.model] - bits[c.mmproj])
     return PairCheck(report, c.model, c.mmproj, c.distance, name_affinity(c.model, c.mmproj), gap)
 
@@ -521,11 +523,12 @@ def suggest(
         skipped += [(str(f.path), f.error or f.status.value) for f in found if f.status in _NOT_LOOKED_AT]
     rules = resolve()
     checks = []
+    single_file: SingleFileFindings = {}  # MODEL's own findings, once for all candidates
     for f in found:
         if f.status != want or f.info is None:
             continue
         m, p = (info, f.info) if want == Status.PROJECTOR else (f.info, info)
-        report = evaluate(m, p, database, rules, Options(), smoke=smoke, strict=False)
+        report = evaluate(m, p, database, rules, Options(), smoke=smoke, strict=False, single_file=single_file)
         dist = _distance(target.parent, f.path.parent)
         gap = abs(precision_bits(m) - precision_bits(p))
         key = rank_key(report, distance=dist, affinity=name_affinity(m.path, p.path), bits_gap=gap, other=str(f.path))

@@ -170,6 +170,39 @@ def test_parallel_and_serial_reads_agree(hub: Path, db) -> None:  # type: ignore
     assert a.to_dict() == b.to_dict()
 
 
+def test_a_projector_s_own_findings_are_computed_once_and_are_the_same(
+    hub: Path, db, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A scan runs projector-scope and text-scope rules once per file (``pair.evaluate``'s memo):
+    the same reports as evaluating each pair on its own, and one call per file."""
+    from mmcheck import rules as rules_mod
+    from mmcheck.pair import evaluate
+    from mmcheck.rules import Options, resolve
+
+    folder = hub / "ggml-org" / "llava-1.5-GGUF"
+    memo = scan([folder], db=db)
+    assert len(memo.pairs) >= 4  # each projector is checked against two models
+    for c in memo.pairs:  # differential: every pair evaluated without the memo
+        alone = evaluate(c.report.model, c.report.mmproj, db, resolve(), Options(), smoke=False,
+                         strict=False)  # fmt: skip
+        assert alone.findings == c.report.findings and alone.verdict == c.report.verdict
+
+    calls: dict[str, list[str]] = {"MM502": [], "MM702": []}
+    for code, seen in calls.items():
+        rule = rules_mod.RULES[code]
+
+        def counting(ctx, check=rule.check, seen=seen, slot="mmproj" if code == "MM502" else "model"):  # type: ignore[no-untyped-def]
+            seen.append(str(getattr(ctx, slot).path))
+            return check(ctx)
+
+        monkeypatch.setitem(rules_mod.RULES, code, rule._replace(check=counting))
+    counted = scan([folder], db=db)
+    projectors = {str(c.mmproj) for c in counted.pairs}
+    models = {str(c.model) for c in counted.pairs}
+    assert sorted(calls["MM502"]) == sorted(projectors)  # once per projector, not once per pair
+    assert sorted(calls["MM702"]) == sorted(models)
+
+
 def test_json_is_serialisable_and_complete(result, hub: Path) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(json.dumps(result.to_dict()))
     assert doc["schema_version"] == 2

@@ -48,12 +48,18 @@ class Vocab:
         self.tokens = tokens
         self.token_types = token_types
         self._fingerprint: str | None = None
+        self._found: dict[str, TokenHit | None] = {}  # a scan asks for the same markers in every pair
 
     def __len__(self) -> int:
         return len(self.tokens)
 
     def find(self, text: str) -> TokenHit | None:
         """The token whose piece is ``text`` (or its rendered form, e.g. ``\\n`` as ``<0x0A>``)."""
+        if text not in self._found:
+            self._found[text] = self._find(text)
+        return self._found[text]
+
+    def _find(self, text: str) -> TokenHit | None:
         for piece in _RENDERINGS.get(text, (text,)):
             index = self.tokens.index_of(piece)
             if index is not None:
