@@ -99,13 +99,12 @@ class Names(NamedTuple):
 
 def names_match(patterns: Iterable[str], names: Sequence[str] | Names) -> str | None:
     """The first of ``names`` any of ``patterns`` finds (case-insensitive search), or None."""
-    folded_names = names if isinstance(names, Names) else Names.of(names)
-    names, folded = folded_names
+    listed, folded = names if isinstance(names, Names) else Names.of(names)
     for p in patterns:
         if folded is not None and (prefix := required_prefix(p)) is not None and prefix not in folded:
             continue
         rx = _compiled(p)
-        for n in names:
+        for n in listed:
             if rx.search(n):
                 return n
     return None
