@@ -729,12 +729,9 @@ def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
         return ExitCode.ERROR
     except typer.Exit as e:
         return int(e.exit_code)
-    except OSError as e:
-        if e.filename is None and e.errno in _OUTPUT_ERRNOS:  # stdout: a full disk, a lost terminal
-            return _output_failed(e, in_process)
-        print(error_line(f"internal error: {type(e).__name__}: {e} (please report this)"), file=sys.stderr)
-        return ExitCode.ERROR
     except Exception as e:  # anything we did not foresee: still one line
+        if isinstance(e, OSError) and e.filename is None and e.errno in _OUTPUT_ERRNOS:
+            return _output_failed(e, in_process)  # stdout: a full disk, a failing device
         print(error_line(f"internal error: {type(e).__name__}: {e} (please report this)"), file=sys.stderr)
         return ExitCode.ERROR
     return int(result) if isinstance(result, int) else ExitCode.OK
