@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import PurePath
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from mmcheck.db import CompatDB, Encoder, Family, FamilyVariant, Lineage
 from mmcheck.facts.projector import ProjectorFacts
@@ -272,24 +272,30 @@ def compare_lineage(
     )
 
 
-# A scan checks each text model against many projectors: compare it with the lineages once.
-# Keyed by object identity (the facts are immutable); the entry keeps both objects alive, so an id
-# is never reused while its entry exists.
-_LINEAGE_CACHE: dict[tuple[int, int], tuple[TextFacts, CompatDB, list[LineageComparison]]] = {}
-_LINEAGE_CACHE_MAX = 4096
+# A scan checks each text model against many projectors, and each projector against many text
+# models: compare a text model with the lineages, and a projector with the families, once.
+_T = TypeVar("_T")
+_Memo = dict[tuple[int, int], tuple[Any, CompatDB, list[_T]]]
+_LINEAGE_CACHE: _Memo[LineageComparison] = {}
+_FAMILY_CACHE: _Memo[FamilyMatch] = {}
+_MEMO_MAX = 4096
+
+
+def _once(memo: _Memo[_T], facts: object, db: CompatDB, compute: Callable[[], list[_T]]) -> list[_T]:
+    """``compute()`` once per (``facts``, ``db``), as a new list each time. Keyed by identity (facts
+    are immutable); the entry keeps both objects alive, so an id is not reused while it exists."""
+    key = (id(facts), id(db))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not facts or hit[1] is not db:
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        hit = memo[key] = (facts, db, compute())
+    return list(hit[2])
 
 
 def match_lineages(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
     """Every lineage compared with the text model: identified first, then uncontradicted, then the rest."""
-    key = (id(text), id(db))
-    hit = _LINEAGE_CACHE.get(key)
-    if hit is not None and hit[0] is text and hit[1] is db:
-        return list(hit[2])
-    ranked = _match_lineages(text, db)
-    if len(_LINEAGE_CACHE) >= _LINEAGE_CACHE_MAX:
-        _LINEAGE_CACHE.clear()
-    _LINEAGE_CACHE[key] = (text, db, ranked)
-    return list(ranked)
+    return _once(_LINEAGE_CACHE, text, db, lambda: _match_lineages(text, db))
 
 
 def _match_lineages(text: TextFacts, db: CompatDB) -> list[LineageComparison]:
@@ -381,21 +387,9 @@ def _projector_types(proj: ProjectorFacts) -> set[str]:
     return types
 
 
-# As for lineages: a scan matches each projector with the families once, not once per model beside it.
-_FAMILY_CACHE: dict[tuple[int, int], tuple[ProjectorFacts, CompatDB, list[FamilyMatch]]] = {}
-
-
 def match_families(proj: ProjectorFacts, db: CompatDB) -> list[FamilyMatch]:
     """Families whose projector type and encoder signature this projector has, width-fitting first."""
-    key = (id(proj), id(db))
-    hit = _FAMILY_CACHE.get(key)
-    if hit is not None and hit[0] is proj and hit[1] is db:
-        return list(hit[2])
-    found = _match_families(proj, db)
-    if len(_FAMILY_CACHE) >= _LINEAGE_CACHE_MAX:
-        _FAMILY_CACHE.clear()
-    _FAMILY_CACHE[key] = (proj, db, found)
-    return list(found)
+    return _once(_FAMILY_CACHE, proj, db, lambda: _match_families(proj, db))
 
 
 def _match_families(proj: ProjectorFacts, db: CompatDB) -> list[FamilyMatch]:
