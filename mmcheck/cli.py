@@ -773,15 +773,20 @@ _OUTPUT_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EIO"
 def _output_failed(e: OSError, in_process: bool) -> int:
     print(error_line(f"cannot write the output: {e.strerror or e}"), file=sys.stderr)
     if not in_process:  # what is still buffered cannot be written either: drop it, or exit repeats the error
-        _quiet_broken_pipe()
+        _detach_stdout()
     return ExitCode.ERROR
 
 
 def _quiet_broken_pipe() -> int:
     # The reader of our output went away (``mmcheck ... | head``): stop quietly.
+    _detach_stdout()
+    return ExitCode.OK
+
+
+def _detach_stdout() -> None:
+    """Point stdout at the null device, so that the flush at exit cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
-    return ExitCode.OK

@@ -55,14 +55,15 @@ def _parse(path: Path) -> dict[str, Any]:
     from mmcheck.errors import GGUFError
     from mmcheck.files import read_small_text
 
+    tomllib = _toml()
     try:
-        parsed: dict[str, Any] = _toml().loads(read_small_text(path, 4 << 20))
+        parsed: dict[str, Any] = tomllib.loads(read_small_text(path, 4 << 20))
         return parsed
     except GGUFError as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
-    except _toml().TOMLDecodeError as e:
+    except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
 
 

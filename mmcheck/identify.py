@@ -547,8 +547,7 @@ def assess_pair(
             found.append(f"no {', '.join(map(repr, markers))} token, which {c.family.name}'s text model has")
         return found
 
-    own_names = text.own_names()
-    base_names = text.base_model_names()
+    own_names, base_names = TextNames.of(text)
     own = [c for c in cands if names_match(c.variant.text_name_patterns, own_names) is not None]
     own_ft = [c for c in cands if c not in own and names_match(c.variant.text_name_patterns, base_names)]
     header_lineages = sorted({_describe(c, db) for c in cands})

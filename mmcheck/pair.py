@@ -297,10 +297,7 @@ def evaluate(
     # Structural rules first: the smoke test only runs on a pair the runtime would load. The
     # lineage (MM3xx) and smoke (MM8xx) rules run after it, so that they can say what it measured.
     late = ("MM3", "MM8")
-    if single_file is None:
-        findings = [f for r in rules if not r.code.startswith(late) for f in r.run(ctx)]
-    else:
-        findings = [f for r in rules if not r.code.startswith(late) for f in _run_once_per_file(r, ctx, single_file)]
+    findings = [f for r in rules if not r.code.startswith(late) for f in _run(r, ctx, single_file)]
     if smoke and ctx.is_pair and decide(findings) != Verdict.MISMATCH:
         ctx.smoke = _smoke(ctx)
     findings += [f for r in rules if r.code.startswith("MM3") for f in r.run(ctx)]
@@ -329,9 +326,10 @@ _SCOPE_OF = {FileKind.TEXT_MODEL: "text", FileKind.PROJECTOR: "projector"}
 SingleFileFindings = dict[tuple[str, int], tuple[FileInfo, list[Finding]]]
 
 
-def _run_once_per_file(rule: Rule, ctx: Context, memo: SingleFileFindings) -> list[Finding]:
+def _run(rule: Rule, ctx: Context, memo: SingleFileFindings | None) -> list[Finding]:
+    """``rule.run(ctx)``; with a memo, a projector- or text-scope rule once per file."""
     info = ctx.mmproj if rule.scope == "projector" else ctx.model if rule.scope == "text" else None
-    if info is None:
+    if memo is None or info is None:
         return list(rule.run(ctx))
     key = (rule.code, id(info))
     hit = memo.get(key)

@@ -13,6 +13,7 @@ DB is then read, hashed or parsed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -83,7 +84,8 @@ def read(digest: str, root: Path) -> CompatDB | None:
 
 def write(digest: str, db: CompatDB) -> None:
     """Store ``db`` atomically; silently do nothing if the cache directory is not writable."""
-    _write_atomic(cache_path(digest), json.dumps(to_json(db, digest), ensure_ascii=False, separators=(",", ":")))
+    payload = json.dumps(to_json(db, digest), ensure_ascii=False, separators=(",", ":"))
+    write_atomic(cache_path(digest), payload.encode("utf-8"))
 
 
 def index_path(key: str) -> Path:
@@ -102,24 +104,29 @@ def read_index(key: str) -> str | None:
 
 def write_index(key: str, digest: str) -> None:
     """Record that the files whose identities hash to ``key`` have the content digest ``digest``."""
-    _write_atomic(index_path(key), digest + "\n")
+    write_atomic(index_path(key), digest.encode("ascii") + b"\n")
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, *chunks: bytes) -> bool:
+    """Write ``chunks`` to ``path`` through a temporary file in its folder, so that a reader never
+    sees half a file; False (and nothing left behind) when the cache directory is not writable."""
     import tempfile  # write path only
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".db-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     except OSError:
-        pass
+        return False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
 
 
 def to_json(db: CompatDB, digest: str) -> dict[str, Any]:

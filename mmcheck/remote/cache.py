@@ -18,11 +18,10 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmcheck.db.cache import cache_dir
+from mmcheck.db.cache import cache_dir, write_atomic
 
 MAGIC = b"mmcheck-remote-header/1\n"
 SUFFIX = ".hdr"
@@ -109,18 +108,9 @@ def store(url: str, validator: str | None, size: int, header: bytes, max_bytes: 
     """Store ``header`` for (``url``, ``validator``), then trim the directory to ``max_bytes``."""
     if len(header) + 1024 > max_bytes:
         return
-    d = directory()
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        meta = json.dumps({"url": url, "validator": validator, "size": size, "header_len": len(header)})
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + meta.encode() + b"\n")
-            fh.write(header)
-        os.replace(tmp, d / _name(url, validator))
-    except OSError:
-        return
-    trim(max_bytes)
+    meta = json.dumps({"url": url, "validator": validator, "size": size, "header_len": len(header)})
+    if write_atomic(directory() / _name(url, validator), MAGIC + meta.encode() + b"\n", header):
+        trim(max_bytes)
 
 
 def drop(entry: Entry) -> None:
