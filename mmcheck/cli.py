@@ -11,26 +11,31 @@ line on stderr (``mmcheck: error: ...``); ``main()`` guarantees that no exceptio
 
 # No ``from __future__ import annotations`` here: typer re-evaluates every string annotation of
 # every command on every run (25-40 ms); names used only for type checking are quoted instead.
-import contextlib
 import copy
-import errno
 import os
 import shutil
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mmcheck import __version__
-from mmcheck.errors import ExitCode, GGUFError, MMCheckError, error_line, printable
-from mmcheck.render import FORMATS_OF, Command, Format, RenderContext
-from mmcheck.settings import CommandLine, Settings
+from mmcheck.commands import (
+    PairArgs,
+    file_arg,
+    output_format,
+    render_context,
+    report_transfers,
+    resolve_settings,
+    run_pair,
+    write_reports,
+)
+from mmcheck.errors import ExitCode, GGUFError, error_line, printable
+from mmcheck.render import Format
+from mmcheck.settings import CommandLine
 from mmcheck.verdict import FailOn
-
-if TYPE_CHECKING:
-    from mmcheck.pair import Report
 
 
 def _help_width() -> int:
@@ -150,68 +155,8 @@ VerboseOption = Annotated[
 TimingsOption = Annotated[bool, typer.Option("--timings", help="Add wall-clock timings (not deterministic).")]
 
 
-def file_arg(raw: str) -> Any:
-    """A FILE argument: a ``Path``, or a ``RemotePath`` for ``hf://``/``http(s)://`` (typer's ``Path``
-    would fold ``hf://`` into ``hf:/``)."""
-    from mmcheck.header.source import as_file_path
-
-    return as_file_path(raw)
-
-
-def _settings(cli: CommandLine, *, smoke_default: bool = True) -> Settings:
-    from mmcheck.settings import resolve
-
-    return resolve(cli, smoke_default=smoke_default)
-
-
 def _enum(value: Any, kind: Any) -> Any:
     return None if value is None else kind(value.value)
-
-
-def _format(settings: Settings, command: Command) -> Format:
-    """The output format of ``command`` (``ConfigError``-style usage error when it offers none such)."""
-    fmt = settings.fmt.resolved()
-    offered = FORMATS_OF[command]
-    if fmt not in offered:
-        names = ", ".join(f.value for f in offered)
-        raise typer.BadParameter(
-            f"'{fmt.value}' is not a format of {command} (one of {names}, auto)",
-            param_hint="'--format' (or MMCHECK_FORMAT, or the configuration's format)",
-        )
-    return fmt
-
-
-def _context(settings: Settings, command: Command, output: Path | None, **kw: Any) -> RenderContext:
-    stream_is_tty = output is None and sys.stdout.isatty()
-    color = stream_is_tty and "NO_COLOR" not in os.environ
-    width = shutil.get_terminal_size((80, 24)).columns if stream_is_tty else 80
-    return RenderContext(command=command, fail_on=settings.fail_on, color=color, width=max(width, 60), **kw)
-
-
-def _write(
-    fmt: Format, reports: "list[Report]", context: RenderContext, output: Path | None, inputs: list[Any]
-) -> None:
-    from mmcheck.output import append_step_summary, emit
-    from mmcheck.render import render
-
-    emit(render(fmt, reports, context), output, inputs)
-    if fmt == Format.github:
-        from mmcheck.render.github import step_summary
-
-        append_step_summary(step_summary(reports, root=context.root))
-
-
-def _transfer_report(verbose: bool) -> None:
-    """With -v: one line per remote file on stderr (requests made, bytes fetched, cache)."""
-    remote = sys.modules.get("mmcheck.remote")
-    if not verbose or remote is None:
-        return
-    ts = remote.transfers()
-    for t in ts:
-        typer.echo(f"mmcheck: {t.describe()}", err=True)
-    if ts:
-        total_r, total_b = sum(t.requests for t in ts), sum(t.bytes for t in ts)
-        typer.echo(f"mmcheck: remote total: {total_r} request(s), {total_b} bytes", err=True)
 
 
 def _exit(failed: bool, exit_zero: bool) -> None:
@@ -248,7 +193,7 @@ def inspect(
     from mmcheck.lint import inspect_many
 
     cli = CommandLine(isolated=isolated, db=db, timeout=timeout, no_cache=no_cache)
-    settings = _settings(cli)
+    settings = resolve_settings(cli)
     result = inspect_many([file_arg(f) for f in files], settings)
     for path, message in result.errors:
         typer.echo(error_line(message, path), err=True)
@@ -264,7 +209,7 @@ def inspect(
         table = render_inspect(result, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ)
         if table.strip():  # no file could be read: the errors on stderr are the whole answer
             emit(table, None)
-    _transfer_report(verbose)
+    report_transfers(verbose)
     if result.errors:
         raise typer.Exit(ExitCode.ERROR)
     _exit(result.fails(), False)
@@ -348,27 +293,16 @@ def pair(
       mmcheck pair model.gguf mmproj.gguf --runtime koboldcpp@1.98
       mmcheck pair hf://ORG/REPO/m.gguf hf://ORG/REPO/p.gguf -v
     """
-    from mmcheck.pair import check_pair
-
     cli = CommandLine(
-        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or [],
-        ignore=ignore or [], runtime=runtime, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size,
+        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or (),
+        ignore=ignore or (), runtime=runtime, ctx_size=ctx_size, batch_size=batch_size, ubatch_size=ubatch_size,
         smoke=smoke, timeout=timeout, no_cache=no_cache,
     )  # fmt: skip
-    settings = _settings(cli)
-    out_fmt = _format(settings, "pair")
-    inputs = [file_arg(model), file_arg(mmproj)]
-    report = check_pair(
-        inputs[0], inputs[1], smoke=settings.smoke, strict_roles=strict_roles, db=settings.db,
-        options=settings.options, select=settings.select, ignore=settings.ignore,
-    )  # fmt: skip
-    _transfer_report(verbose)
-    if report.error is not None:
-        typer.echo(error_line(report.error, report.error_path), err=True)
-        raise typer.Exit(ExitCode.ERROR)
-    context = _context(settings, "pair", output, quiet=quiet, timings=timings, verbose=verbose)
-    _write(out_fmt, [report], context, output, inputs)
-    _exit(report.fails(settings.fail_on), exit_zero)
+    args = PairArgs(model, mmproj, cli, quiet=quiet, strict_roles=strict_roles, exit_zero=exit_zero, timings=timings,
+                    verbose=verbose, output=output)  # fmt: skip
+    code = run_pair(args)
+    if code != ExitCode.OK:
+        raise typer.Exit(code)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -410,11 +344,11 @@ def lint(
     from mmcheck.lint import lint_paths
 
     cli = CommandLine(
-        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or [],
-        ignore=ignore or [], runtime=runtime, timeout=timeout, no_cache=no_cache,
+        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or (),
+        ignore=ignore or (), runtime=runtime, timeout=timeout, no_cache=no_cache,
     )  # fmt: skip
-    settings = _settings(cli)
-    out_fmt = _format(settings, "lint")
+    settings = resolve_settings(cli)
+    out_fmt = output_format(settings, "lint")
     inputs = [file_arg(f) for f in files]
     result = lint_paths(inputs, settings)
     for path, message in result.errors:
@@ -424,9 +358,9 @@ def lint(
             raise typer.Exit(ExitCode.ERROR)
         typer.echo(f"No GGUF files found in {', '.join(files)}.", err=True)
         return
-    context = _context(settings, "lint", output, verbose=verbose)
-    _write(out_fmt, result.reports, context, output, inputs)
-    _transfer_report(verbose)
+    context = render_context(settings, "lint", output, verbose=verbose)
+    write_reports(out_fmt, result.reports, context, output, inputs)
+    report_transfers(verbose)
     if result.errors:
         raise typer.Exit(ExitCode.ERROR)
     _exit(any(r.fails(settings.fail_on) for r in result.reports), exit_zero)
@@ -528,11 +462,11 @@ def scan(
     from mmcheck.stores.scanning import scan_paths
 
     cli = CommandLine(
-        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or [],
-        ignore=ignore or [], runtime=runtime, smoke=smoke, timeout=timeout, no_cache=no_cache,
+        isolated=isolated, db=db, fmt=_enum(fmt, Format), fail_on=_enum(fail_on, FailOn), select=select or (),
+        ignore=ignore or (), runtime=runtime, smoke=smoke, timeout=timeout, no_cache=no_cache,
     )  # fmt: skip
-    settings = _settings(cli, smoke_default=False)
-    out_fmt = _format(settings, "scan")
+    settings = resolve_settings(cli, smoke_default=False)
+    out_fmt = output_format(settings, "scan")
     inputs = [file_arg(p) for p in paths or []]
     from mmcheck.output import progress_bar
 
@@ -545,9 +479,9 @@ def scan(
         )  # fmt: skip
     finally:
         progress.close()
-    context = _context(settings, "scan", output, scan=result, verbose=verbose)
-    _write(out_fmt, result.reports(), context, output, inputs)
-    _transfer_report(verbose)
+    context = render_context(settings, "scan", output, scan=result, verbose=verbose)
+    write_reports(out_fmt, result.reports(), context, output, inputs)
+    report_transfers(verbose)
     _exit(result.fails(settings.fail_on), exit_zero)
 
 
@@ -583,7 +517,7 @@ def suggest(
     """
     from mmcheck.scan import suggest as run_suggest
 
-    settings = _settings(CommandLine(isolated=isolated, db=db, timeout=timeout, no_cache=no_cache))
+    settings = resolve_settings(CommandLine(isolated=isolated, db=db, timeout=timeout, no_cache=no_cache))
     target = file_arg(model)
     skipped: list[tuple[str, str]] = []
     try:
@@ -592,12 +526,12 @@ def suggest(
             include_all=show_all, skipped=skipped,
         )  # fmt: skip
     except GGUFError as e:
-        _transfer_report(verbose)
+        report_transfers(verbose)
         typer.echo(error_line(str(e), getattr(e, "url", None) or model), err=True)
         raise typer.Exit(ExitCode.ERROR) from None
-    _transfer_report(verbose)
-    context = _context(settings, "suggest", None, target=str(target))
-    _write(Format(fmt.value), reports, context, None, [])
+    report_transfers(verbose)
+    context = render_context(settings, "suggest", None, target=str(target))
+    write_reports(Format(fmt.value), reports, context, None, [])
     for path, why in skipped:  # never silently: a candidate that was not looked at may be the one that fits
         typer.echo(f"mmcheck: warning: {printable(path)}: {printable(why)} (skipped)", err=True)
     _exit(not any(r.ok for r in reports), False)
@@ -640,7 +574,7 @@ def exec_command(
 
     cli = CommandLine(isolated=isolated, db=db, fail_on=_enum(fail_on, FailOn), runtime=runtime, smoke=smoke,
                       timeout=timeout, no_cache=no_cache)  # fmt: skip
-    settings = _settings(cli)
+    settings = resolve_settings(cli)
     code = exec_checked(
         model, mmproj, cmd, fail_on=settings.fail_on, smoke=settings.smoke, db=settings.db, replace=True,
         runtime=settings.runtime, detect=settings.runtime is None,
@@ -654,13 +588,12 @@ def exec_command(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code instead of raising (also the console-script entry)."""
+    """Run the CLI on ``argv`` (default ``sys.argv[1:]``) and return the exit code; nothing raises."""
+    from mmcheck.exits import run_guarded
+    from mmcheck.fastpath import dispatch
+
     args = sys.argv[1:] if argv is None else argv
-    interrupted = _watch_interrupts()
-    try:
-        return _run(args, interrupted, in_process=argv is not None)
-    finally:
-        _unwatch_interrupts()
+    return run_guarded(lambda: dispatch(args), in_process=argv is not None)
 
 
 def _usage_line(e: Any) -> str:
@@ -695,15 +628,19 @@ def _app_for(args: list[str]) -> typer.Typer:
     return only
 
 
-def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
+def run_typer(args: list[str]) -> int:
+    """Parse and run ``args`` with typer; its usage errors become one line and exit 2.
+
+    What the commands raise otherwise (mmcheck's errors, Ctrl-C, a broken pipe) is left to
+    ``mmcheck.exits.run_guarded``, which runs this.
+    """
+    from mmcheck.exits import interrupted
+
     # typer raises the exceptions of the click it runs on: ``click`` or, from typer 0.28, its own
     # vendored copy; take them from where typer's own BadParameter lives
     exceptions = sys.modules[typer.BadParameter.__module__]
-
     try:
         result = _app_for(args)(args=args, prog_name="mmcheck", standalone_mode=False)
-        if interrupted:  # typer turns Ctrl-C into exit code 130; say so, as for every other exit 2
-            raise KeyboardInterrupt
     except exceptions.NoArgsIsHelpError as e:  # `mmcheck` (or a group) alone: its help, exit 0
         typer.echo(e.ctx.get_help())
         return ExitCode.OK
@@ -713,80 +650,11 @@ def _run(args: list[str], interrupted: list[bool], *, in_process: bool) -> int:
     except exceptions.ClickException as e:
         print(error_line(" ".join(e.format_message().split())), file=sys.stderr)
         return ExitCode.ERROR
-    except MMCheckError as e:
-        print(error_line(str(e), getattr(e, "url", None)), file=sys.stderr)
-        return ExitCode.ERROR
-    except KeyboardInterrupt:
-        remote = sys.modules.get("mmcheck.remote")
-        if remote is not None:
-            remote.abort()  # close every connection: no thread is left waiting on a read
-        print("mmcheck: interrupted", file=sys.stderr)
-        return ExitCode.ERROR
-    except BrokenPipeError:
-        return ExitCode.OK if in_process else _quiet_broken_pipe()
     except typer.Abort:
+        if interrupted():  # click turns Ctrl-C into Abort
+            raise KeyboardInterrupt from None
         print("mmcheck: aborted", file=sys.stderr)
         return ExitCode.ERROR
     except typer.Exit as e:
         return int(e.exit_code)
-    except Exception as e:  # anything we did not foresee: still one line
-        if isinstance(e, OSError) and e.filename is None and e.errno in _OUTPUT_ERRNOS:
-            return _output_failed(e, in_process)  # stdout: a full disk, a failing device
-        print(error_line(f"internal error: {type(e).__name__}: {e} (please report this)"), file=sys.stderr)
-        return ExitCode.ERROR
     return int(result) if isinstance(result, int) else ExitCode.OK
-
-
-def _watch_interrupts() -> list[bool]:
-    """On Ctrl-C, close every remote connection at once (threads blocked on a read return) and
-    remember it; a list that is non-empty once interrupted. Only replaces Python's default handler."""
-    import signal
-
-    seen: list[bool] = []
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        return seen
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        seen.append(True)
-        remote = sys.modules.get("mmcheck.remote")
-        if remote is not None:
-            remote.abort()
-        raise KeyboardInterrupt
-
-    with contextlib.suppress(ValueError):  # not the main thread: leave it alone
-        signal.signal(signal.SIGINT, on_sigint)
-    return seen
-
-
-def _unwatch_interrupts() -> None:
-    import signal
-
-    with contextlib.suppress(ValueError, TypeError):
-        if getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "on_sigint":
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-#: errors writing the output can only report: the disk is full, over quota, or the device failed
-_OUTPUT_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EIO", "EFBIG") if hasattr(errno, n))
-
-
-def _output_failed(e: OSError, in_process: bool) -> int:
-    print(error_line(f"cannot write the output: {e.strerror or e}"), file=sys.stderr)
-    if not in_process:  # what is still buffered cannot be written either: drop it, or exit repeats the error
-        _detach_stdout()
-    return ExitCode.ERROR
-
-
-def _quiet_broken_pipe() -> int:
-    # The reader of our output went away (``mmcheck ... | head``): stop quietly.
-    _detach_stdout()
-    return ExitCode.OK
-
-
-def _detach_stdout() -> None:
-    """Point stdout at the null device, so that the flush at exit cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass

@@ -14,7 +14,9 @@ shuts down. So this entry
   interpreter as usual.
 
 Only this entry does it: ``mmcheck.cli.main(argv)`` and the Python API leave the collector alone.
-The measurements are in docs/benchmarks.md.
+The modules loaded with the collector off are the ones the command line will use: for the common
+``pair`` lines that ``mmcheck.fastpath`` parses, typer is not among them. The measurements are in
+docs/benchmarks.md.
 """
 
 import gc
@@ -23,10 +25,14 @@ import sys
 
 def main() -> int:
     """Run the CLI on ``sys.argv`` and return its exit code."""
+    args = sys.argv[1:]
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        from mmcheck.cli import main as run_cli
+        from mmcheck.fastpath import dispatch, preload
+
+        preload(args)
+        from mmcheck.exits import run_guarded
     except KeyboardInterrupt:  # Ctrl-C while the modules load: the CLI's own handler is not set yet
         print("mmcheck: interrupted", file=sys.stderr)
         return 2  # ExitCode.ERROR, as for every other interruption
@@ -35,6 +41,6 @@ def main() -> int:
         if was_enabled:
             gc.enable()
     try:
-        return run_cli()
+        return run_guarded(lambda: dispatch(args), in_process=False)
     finally:
         gc.freeze()

@@ -69,6 +69,11 @@ class ConfigError(MMCheckError):
     """The user's configuration ([tool.mmcheck], command-line options) is invalid."""
 
 
+class UsageError(MMCheckError):
+    """Options that parsed but do not fit together (a format the command does not offer); the
+    message names the option and the command's ``--help``, as the parser's own errors do."""
+
+
 class ExitCode:
     """The exit codes of every command (stable, as ruff's and mypy's)."""
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -324,6 +323,8 @@ def _runtime_of(cmd: Sequence[str]) -> str | None:
 
 
 def _run(argv: Sequence[str], timeout: float) -> str | None:
+    import subprocess  # only to ask a runtime its version: a pair check never starts a process
+
     try:
         proc = subprocess.run(
             list(argv), capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL

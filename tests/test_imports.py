@@ -113,3 +113,27 @@ def test_control_the_smoke_test_imports_numpy_but_not_gguf(files: dict[str, Path
     names = imported(proc.stderr)
     assert {n.split(".")[0] for n in heavy(names)} == {"numpy"}
     assert "mmcheck.smoke.dequant" in names
+
+
+@pytest.mark.parametrize(
+    ("args", "typer_loads"),
+    [
+        pytest.param((), False, id="plain"),
+        pytest.param(("--no-smoke",), False, id="no-smoke"),
+        pytest.param(("--no-smoke", "-q", "--fail-on", "unknown"), False, id="quiet-fail-on"),
+        pytest.param(("-f", "json", "--no-smoke"), False, id="json"),
+        pytest.param(("-o", "report.txt"), True, id="output-option"),  # control: typer parses the rest
+        pytest.param(("--format=json",), True, id="attached-value"),
+    ],
+)
+def test_the_common_pair_lines_start_without_typer(
+    files: dict[str, Path], args: tuple[str, ...], typer_loads: bool
+) -> None:
+    """``mmcheck.fastpath`` parses the plain ``pair`` lines; typer and its click load for anything else
+    (tests/test_fastpath.py holds the two parsers to the same result)."""
+    proc = pair(files, "model-header-only", "mmproj-header-only", *args)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    names = imported(proc.stderr)
+    assert "mmcheck.pair" in names
+    assert ("typer" in names) is typer_loads
+    assert ("mmcheck.cli" in names) is typer_loads

@@ -20,7 +20,6 @@ relies on them. No numpy, no gguf: header-only checks import this.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
@@ -575,6 +574,8 @@ def missing_encoder_tensors(header: GGUFHeader, modality: str, type_id: str) -> 
 
 def look_alikes(header: GGUFHeader, names: Iterable[str], expected: set[str]) -> dict[str, str]:
     """For missing ``names``, a present tensor nothing requires that is one edit or so away (a rename)."""
+    import difflib  # only when a required tensor is missing
+
     spare = [n for n in header.tensors if n not in expected]
     out: dict[str, str] = {}
     for name in names:
