@@ -5,8 +5,7 @@ parsed without typer) both end in :func:`run_pair`, so a report does not depend 
 parsed the command line. The other commands share the helpers.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import os
 import sys
 from pathlib import Path
@@ -61,7 +60,7 @@ def render_context(settings: Settings, command: Command, output: Path | None, **
 
 
 def write_reports(
-    fmt: Format, reports: list[Report], context: RenderContext, output: Path | None, inputs: list[Any]
+    fmt: Format, reports: "list[Report]", context: RenderContext, output: Path | None, inputs: list[Any]
 ) -> None:
     """Render ``reports`` and write them to ``output`` (stdout: None); under GitHub Actions with
     ``-f github``, also the job's step summary."""

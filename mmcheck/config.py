@@ -5,8 +5,7 @@ Lookup starts in the working directory and walks up to the filesystem root; the 
 command line > file > built-in defaults. ``--isolated`` ignores configuration files.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import sys
 from collections.abc import Sequence
 from pathlib import Path

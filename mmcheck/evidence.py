@@ -12,8 +12,7 @@ Weak evidence (a converter-dependent difference such as a pre-tokenizer label, a
 vocabulary, a missing name) is shown, but never decides a verdict on its own.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from collections.abc import Iterable
 from enum import Enum
 from typing import Literal, NamedTuple

@@ -14,8 +14,7 @@ added tokens, the rope base) are reported as weak differences and never contradi
 contradictions, and what is missing to settle it. The MM3xx rules only report it.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -92,7 +91,7 @@ class Names(NamedTuple):
     folded: str | None
 
     @classmethod
-    def of(cls, names: Sequence[str]) -> Names:
+    def of(cls, names: Sequence[str]) -> "Names":
         """``names``, folded once (for names matched against many patterns, e.g. every lineage)."""
         return cls(names, " / ".join(n.lower() for n in names) if all(n.isascii() for n in names) else None)
 
@@ -196,7 +195,7 @@ class TextNames(NamedTuple):
     base: Names
 
     @classmethod
-    def of(cls, text: TextFacts) -> TextNames:
+    def of(cls, text: TextFacts) -> "TextNames":
         """The names of ``text``."""
         return cls(Names.of(text.own_names()), Names.of(text.base_model_names()))
 
@@ -277,7 +276,7 @@ def compare_lineage(
 _T = TypeVar("_T")
 _Memo = dict[tuple[int, int], tuple[Any, CompatDB, list[_T]]]
 _LINEAGE_CACHE: _Memo[LineageComparison] = {}
-_FAMILY_CACHE: _Memo[FamilyMatch] = {}
+_FAMILY_CACHE: "_Memo[FamilyMatch]" = {}
 _MEMO_MAX = 4096
 
 

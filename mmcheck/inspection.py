@@ -1,7 +1,6 @@
 """``inspect``: read a GGUF header and say what the file is, with its key facts."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -22,7 +21,7 @@ class FileInfo(NamedTuple):
     header: GGUFHeader
     kind: FileKind
     text: TextFacts | None
-    projector: ProjectorFacts | None
+    projector: "ProjectorFacts | None"
 
     @property
     def modality_label(self) -> str:
@@ -38,7 +37,7 @@ class FileInfo(NamedTuple):
         return str(self.kind.value)
 
 
-def analyze(header: GGUFHeader, db: CompatDB | Callable[[], CompatDB]) -> FileInfo:
+def analyze(header: GGUFHeader, db: "CompatDB | Callable[[], CompatDB]") -> FileInfo:
     """Classify a header and extract the facts that fit its kind (``db`` may be a loader)."""
     kind = classify(header)
     text = text_facts(header) if kind == FileKind.TEXT_MODEL else None
@@ -50,7 +49,7 @@ def analyze(header: GGUFHeader, db: CompatDB | Callable[[], CompatDB]) -> FileIn
     return FileInfo(header.path, header, kind, text, proj)
 
 
-def inspect_file(path: str | os.PathLike[str] | RemotePath, db: CompatDB | Callable[[], CompatDB]) -> FileInfo:
+def inspect_file(path: str | os.PathLike[str] | RemotePath, db: "CompatDB | Callable[[], CompatDB]") -> FileInfo:
     """Read ``path``'s header and analyze it. Raises ``GGUFError`` for unreadable files."""
     return analyze(read_header(path), db)
 
@@ -122,7 +121,7 @@ def text_to_dict(t: TextFacts) -> dict[str, Any]:
     }
 
 
-def projector_to_dict(p: ProjectorFacts) -> dict[str, Any]:
+def projector_to_dict(p: "ProjectorFacts") -> dict[str, Any]:
     """JSON form of ``ProjectorFacts``."""
     towers = {}
     for m, t in p.towers.items():

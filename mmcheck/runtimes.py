@@ -16,8 +16,7 @@ Public API: :func:`parse_runtime`, :func:`type_support`, :func:`detect_runtime`,
 :func:`runtime_ids`, :class:`RuntimeSpec`, :class:`Support`.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import os
 import re
 from collections.abc import Sequence
@@ -84,12 +83,12 @@ class Support(NamedTuple):
     via: str | None = None
 
 
-def runtime_ids(db: CompatDB) -> list[str]:
+def runtime_ids(db: "CompatDB") -> list[str]:
     """The runtime ids the database knows, in database order."""
     return list(db.runtimes)
 
 
-def parse_runtime(text: str, db: CompatDB, version: str | None = None) -> RuntimeSpec:
+def parse_runtime(text: str, db: "CompatDB", version: str | None = None) -> RuntimeSpec:
     """Parse ``ID@VERSION`` (or ``ID`` with ``version`` given separately, as the config's
     ``runtime-version``). Raises :class:`ConfigError` with one line saying what is wrong."""
     raw = text.strip()
@@ -122,7 +121,7 @@ def _example(rid: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _snapshots(rt: Runtime) -> list[Snapshot]:
+def _snapshots(rt: "Runtime") -> list[Snapshot]:
     """(key, entry, full type set) for every snapshot, ascending."""
     out = []
     known: set[str] = set()
@@ -137,7 +136,7 @@ def _snapshots(rt: Runtime) -> list[Snapshot]:
     return out
 
 
-def _exact_adds(rt: Runtime, type_id: str) -> RuntimeVersion | None:
+def _exact_adds(rt: "Runtime", type_id: str) -> "RuntimeVersion | None":
     """The non-snapshot entry that names ``type_id`` as first loaded there (orderable only)."""
     for rv in rt.versions:
         if not rv.snapshot and rv.version and type_id in rv.adds and version_key(rt.versioning, rv.version):
@@ -145,7 +144,7 @@ def _exact_adds(rt: Runtime, type_id: str) -> RuntimeVersion | None:
     return None
 
 
-def _entry(rt: Runtime, version: str) -> RuntimeVersion | None:
+def _entry(rt: "Runtime", version: str) -> "RuntimeVersion | None":
     key = version_key(rt.versioning, version)
     for rv in rt.versions:
         if rv.version is None:
@@ -163,12 +162,12 @@ def _entry(rt: Runtime, version: str) -> RuntimeVersion | None:
     return None
 
 
-def _name(db: CompatDB, rid: str) -> str:
+def _name(db: "CompatDB", rid: str) -> str:
     rt = db.runtimes.get(rid)
     return rt.name if rt is not None else rid
 
 
-def type_support(db: CompatDB, spec: RuntimeSpec, type_string: str) -> Support:
+def type_support(db: "CompatDB", spec: RuntimeSpec, type_string: str) -> Support:
     """Does ``spec`` load projector type ``type_string`` (the file's ``clip.projector_type``)?
 
     The answer is ``yes``, ``no`` or ``unknown``; never a guess. See the module docstring for the
@@ -272,7 +271,7 @@ def type_support(db: CompatDB, spec: RuntimeSpec, type_string: str) -> Support:
     return Support("unknown", type_string, spec, f"which projector types {label} loads is not recorded")
 
 
-def _no(rt: Runtime, spec: RuntimeSpec, type_string: str, snaps: Sequence[Snapshot], reason: str) -> Support:
+def _no(rt: "Runtime", spec: RuntimeSpec, type_string: str, snaps: Sequence[Snapshot], reason: str) -> Support:
     """A ``no`` that names the first version known to load the type, when there is one."""
     key = version_key(rt.versioning, spec.version)
     first = None
@@ -362,10 +361,10 @@ def detect_runtime(cmd: Sequence[str], exe: str | None = None, *, timeout: float
     return RuntimeSpec(rid, m.group(1)) if m else None
 
 
-_FIRST: dict[tuple[int, str], tuple[CompatDB, list[str]]] = {}
+_FIRST: "dict[tuple[int, str], tuple[CompatDB, list[str]]]" = {}
 
 
-def first_versions(db: CompatDB, type_string: str) -> list[str]:
+def first_versions(db: "CompatDB", type_string: str) -> list[str]:
     """Where the version table places the first version of each runtime that loads ``type_string``:
     ``"KoboldCpp 1.101"`` (named by its release), ``"llama-cpp-python 0.3.17 (0.3.16 does not)"``
     (between two known type lists) or ``"Ollama 0.12.3 or earlier"``. Runtimes whose table says
@@ -378,7 +377,7 @@ def first_versions(db: CompatDB, type_string: str) -> list[str]:
     return list(out)
 
 
-def _first_versions(db: CompatDB, type_string: str) -> list[str]:
+def _first_versions(db: "CompatDB", type_string: str) -> list[str]:
     out = []
     for rt in db.runtimes.values():
         exact = _exact_adds(rt, type_string)

@@ -5,8 +5,7 @@ The CLI parses arguments into :class:`CommandLine`; :func:`resolve` reads the co
 object commands read. Nothing here prints or exits: errors are ``ConfigError`` (exit 2).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -44,16 +43,16 @@ class Settings(NamedTuple):
     """Everything a command needs to run, resolved."""
 
     config: Config
-    db: CompatDB
+    db: "CompatDB"
     fmt: Format
     fail_on: FailOn
     select: list[str] | None
     ignore: list[str] | None
-    options: Options
-    runtime: RuntimeSpec | None
+    options: "Options"
+    runtime: "RuntimeSpec | None"
     smoke: bool
 
-    def rules(self) -> list[Rule]:
+    def rules(self) -> "list[Rule]":
         """The enabled rules (``ConfigError`` for an unknown code or name)."""
         from mmcheck.rules import resolve as resolve_rules
 
@@ -94,7 +93,7 @@ def resolve(cli: CommandLine, *, smoke_default: bool = True) -> Settings:
     return Settings(cfg, db, fmt, fail_on, select, ignore, options, runtime, smoke)
 
 
-def _runtime(cfg: Config, runtime: str | None, db: CompatDB) -> RuntimeSpec | None:
+def _runtime(cfg: Config, runtime: str | None, db: "CompatDB") -> "RuntimeSpec | None":
     """--runtime, else the config's ``runtime`` (+ ``runtime-version``), or None."""
     if runtime is not None:
         from mmcheck.runtimes import parse_runtime  # imported only when a runtime is named (start-up)

@@ -137,3 +137,29 @@ def test_the_common_pair_lines_start_without_typer(
     assert "mmcheck.pair" in names
     assert ("typer" in names) is typer_loads
     assert ("mmcheck.cli" in names) is typer_loads
+
+
+def test_no_namedtuple_is_declared_under_postponed_annotations() -> None:
+    """typing.NamedTuple compiles each string annotation into a ForwardRef when its class is created,
+    and ``from __future__ import annotations`` makes every annotation a string: ~40 us a field on
+    every start-up. Modules declaring NamedTuples evaluate their annotations (docs/architecture.md)."""
+    import ast
+
+    package = Path(__file__).parents[1] / "mmcheck"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        postponed = any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "__future__"
+            and any(a.name == "annotations" for a in node.names)
+            for node in tree.body
+        )
+        records = [
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef) and any(ast.unparse(b).endswith("NamedTuple") for b in node.bases)
+        ]
+        if postponed and records:
+            offenders.append(f"{path.relative_to(package.parent)}: {', '.join(records)}")
+    assert not offenders, offenders

@@ -5,8 +5,7 @@ width is computed from the tensor the compatibility database names for the type 
 ``clip_n_mmproj_embd``): never from ``projection_dim``, which is reported but not trusted.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, NamedTuple
@@ -96,7 +95,7 @@ class TowerFacts(NamedTuple):
     missing_tensors: tuple[str, ...]
     text_architectures: tuple[str, ...]
     rope: str | None
-    spec: ProjectorType | None = None
+    spec: "ProjectorType | None" = None
     merge: int | None = None  # patch merge side m (m x m patches per token), for types that merge
 
 
@@ -164,7 +163,7 @@ def _infer_legacy_type(header: GGUFHeader) -> str | None:
     return None
 
 
-def compute_width(header: GGUFHeader, spec: ProjectorType) -> Width:
+def compute_width(header: GGUFHeader, spec: "ProjectorType") -> Width:
     """The output width of a tower of type ``spec``, exactly as ``clip_n_mmproj_embd`` reads it."""
     rule = spec.width
     if rule.kind == "none":
@@ -196,7 +195,7 @@ def compute_width(header: GGUFHeader, spec: ProjectorType) -> Width:
     return Width(value, source)
 
 
-def _merge(header: GGUFHeader, spec: ProjectorType) -> int | None:
+def _merge(header: GGUFHeader, spec: "ProjectorType") -> int | None:
     if spec.merge is None:
         return None
     for key in spec.merge.keys:
@@ -206,7 +205,7 @@ def _merge(header: GGUFHeader, spec: ProjectorType) -> int | None:
     return spec.merge.default
 
 
-def _tokens(spec: ProjectorType, enc: EncoderFacts | None, merge: int | None) -> TokenEstimate:
+def _tokens(spec: "ProjectorType", enc: EncoderFacts | None, merge: int | None) -> TokenEstimate:
     rule = spec.tokens
     variables: dict[str, int] = {}
     if enc is not None:
@@ -267,7 +266,7 @@ def _is_projection_tensor(name: str) -> bool:
     return name.startswith(("mm.", "resampler.", "adapter.")) or ".deepstack." in name
 
 
-def projector_facts(header: GGUFHeader, db: CompatDB) -> ProjectorFacts:
+def projector_facts(header: GGUFHeader, db: "CompatDB") -> ProjectorFacts:
     """Extract ``ProjectorFacts`` from a projector header, using the database's type table."""
     has_vision = bool(header.get_bool("clip.has_vision_encoder"))
     has_audio = bool(header.get_bool("clip.has_audio_encoder"))
@@ -329,7 +328,7 @@ def _tower(
     declared: str | None,
     key: str | None,
     type_id: str | None,
-    spec: ProjectorType | None,
+    spec: "ProjectorType | None",
     encoder: EncoderFacts | None,
 ) -> TowerFacts:
     if spec is None:

@@ -1,7 +1,6 @@
 """Facts about a text model, extracted from its header only."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from typing import NamedTuple
 
 from mmcheck.facts.vocab import Vocab, vocab_of

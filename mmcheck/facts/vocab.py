@@ -1,7 +1,6 @@
 """Marker-token lookup and the tokenizer fingerprint, on the lazy token arrays of a header."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from enum import IntEnum
 from typing import NamedTuple
 

@@ -1,7 +1,6 @@
 """The typed result of reading a GGUF header."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from enum import Enum
 from typing import Any, NamedTuple
 

@@ -5,8 +5,7 @@ mmcheck keeps its own copy so that reading a header never imports numpy or gguf 
 ``GGUFValueType``, ``GGMLQuantizationType`` and ``GGML_QUANT_SIZES`` so it cannot drift.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from enum import IntEnum
 from typing import NamedTuple
 

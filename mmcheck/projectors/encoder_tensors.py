@@ -18,8 +18,7 @@ The shape relations (``shape_problems``) are the ones the encoder graphs rely on
 relies on them. No numpy, no gguf: header-only checks import this.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
@@ -497,7 +496,7 @@ class EncoderShapeProblem(NamedTuple):
 # ------------------------------------------------------------------------------------------------
 
 
-def _range(header: GGUFHeader, modality: str, rng: Range, probe: str | None, prefix: str) -> list[int] | None:
+def _range(header: "GGUFHeader", modality: str, rng: Range, probe: str | None, prefix: str) -> list[int] | None:
     """The indices of one range, or None when the header does not say (a missing key: MM501's job)."""
     if isinstance(rng, tuple):
         return list(rng)
@@ -521,7 +520,7 @@ def _range(header: GGUFHeader, modality: str, rng: Range, probe: str | None, pre
     raise ValueError(f"unknown range {rng!r}")
 
 
-def _condition(header: GGUFHeader, when: str | None) -> bool:
+def _condition(header: "GGUFHeader", when: str | None) -> bool:
     if when is None:
         return True
     if when == MERGE4:
@@ -538,7 +537,7 @@ def requirements(type_id: str) -> tuple[TensorReq, ...]:
     return common + TYPE_TENSORS.get(type_id, ())
 
 
-def expand(header: GGUFHeader, modality: str, type_id: str) -> Iterator[tuple[str, TensorReq]]:
+def expand(header: "GGUFHeader", modality: str, type_id: str) -> Iterator[tuple[str, TensorReq]]:
     """The concrete tensor names a tower of ``type_id`` must have, each with its table entry."""
     prefix = TOWER_PREFIX[modality]
     for req in requirements(type_id):
@@ -567,12 +566,12 @@ def _product(ranges: list[list[int]]) -> Iterator[tuple[int, ...]]:
             yield (head, *tail)
 
 
-def missing_encoder_tensors(header: GGUFHeader, modality: str, type_id: str) -> list[Missing]:
+def missing_encoder_tensors(header: "GGUFHeader", modality: str, type_id: str) -> list[Missing]:
     """The required encoder tensors a tower of ``type_id`` lacks, in table order."""
     return [Missing(name, req) for name, req in expand(header, modality, type_id) if name not in header.tensors]
 
 
-def look_alikes(header: GGUFHeader, names: Iterable[str], expected: set[str]) -> dict[str, str]:
+def look_alikes(header: "GGUFHeader", names: Iterable[str], expected: set[str]) -> dict[str, str]:
     """For missing ``names``, a present tensor nothing requires that is one edit or so away (a rename)."""
     import difflib  # only when a required tensor is missing
 
@@ -590,7 +589,7 @@ def look_alikes(header: GGUFHeader, names: Iterable[str], expected: set[str]) ->
 # ------------------------------------------------------------------------------------------------
 
 
-def _used_layers(header: GGUFHeader, modality: str, type_id: str, n_layer: int) -> range:
+def _used_layers(header: "GGUFHeader", modality: str, type_id: str, n_layer: int) -> range:
     if type_id not in LLAVA_GRAPH_TYPES:
         return range(n_layer)
     il_last = n_layer if type_id == "adapter" else n_layer - 1
@@ -601,7 +600,7 @@ def _used_layers(header: GGUFHeader, modality: str, type_id: str, n_layer: int) 
     return range(deepest if deepest >= 0 else il_last)
 
 
-def shape_problems(header: GGUFHeader, modality: str, type_id: str) -> list[EncoderShapeProblem]:
+def shape_problems(header: "GGUFHeader", modality: str, type_id: str) -> list[EncoderShapeProblem]:
     """Encoder tensors present in the file whose shape the type's graph cannot use."""
     out: list[EncoderShapeProblem] = []
     key = KEY_PREFIX[modality]
@@ -638,7 +637,7 @@ def shape_problems(header: GGUFHeader, modality: str, type_id: str) -> list[Enco
 
 
 def _layer_problems(
-    t: dict[str, TensorInfo], blk: str, type_id: str, n_embd: int, emb: str, where: str
+    t: "dict[str, TensorInfo]", blk: str, type_id: str, n_embd: int, emb: str, where: str
 ) -> list[EncoderShapeProblem]:
     out: list[EncoderShapeProblem] = []
     o = t.get(f"{blk}.attn_out.weight")
@@ -664,7 +663,7 @@ def _layer_problems(
     return out
 
 
-def integer_weights(header: GGUFHeader) -> list[TensorInfo]:
+def integer_weights(header: "GGUFHeader") -> "list[TensorInfo]":
     """Matrix and convolution weights (``*.weight``, >= 2 dims) stored as an integer ggml type."""
     return [
         info

@@ -9,8 +9,7 @@ citations; ``tests/test_projector_layouts.py`` checks that each chain ends in th
 tensor. Sources are ``ggml-org/llama.cpp tools/mtmd/<file>@0c1e570``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -50,7 +49,7 @@ class LayoutInput(NamedTuple):
     """What a definition needs from the projector header."""
 
     type_id: str
-    header: GGUFHeader
+    header: "GGUFHeader"
     width: int | None  # encoder width
     merge: int | None  # merge factor m (patch side), when the type has one
     stack: int | None  # audio frame stacking factor
@@ -326,7 +325,7 @@ LAYOUTS: dict[str, Layout] = {
 }
 
 
-def _final_layer(spec: ProjectorType | None, header: GGUFHeader) -> tuple[tuple[Op, ...], str]:
+def _final_layer(spec: "ProjectorType | None", header: "GGUFHeader") -> tuple[tuple[Op, ...], str]:
     """The final linear layer named by the width rule (a ``.bias`` rule uses its ``.weight``)."""
     rule = spec.width if spec is not None else None
     if rule is None or rule.tensor is None:
@@ -342,7 +341,7 @@ def _final_layer(spec: ProjectorType | None, header: GGUFHeader) -> tuple[tuple[
     return (Linear(name, bias, transposed=transposed),), f"final layer {name}"
 
 
-def plan_for(type_id: str, spec: ProjectorType | None, given: LayoutInput) -> Plan:
+def plan_for(type_id: str, spec: "ProjectorType | None", given: LayoutInput) -> Plan:
     """The projection chain of ``type_id``: its layout's, else the final layer the database names."""
     layout = LAYOUTS.get(type_id)
     if layout is not None:
@@ -352,7 +351,7 @@ def plan_for(type_id: str, spec: ProjectorType | None, given: LayoutInput) -> Pl
     return Plan(type_id, None, ops, False, note)
 
 
-def layout_input(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> LayoutInput:
+def layout_input(tower: "TowerFacts", projector: "ProjectorFacts", header: "GGUFHeader") -> LayoutInput:
     """What ``tower``'s chain starts from: its encoder's width, merge factor and frame stacking."""
     if tower.modality == "vision":
         width = projector.encoder.width if projector.encoder else None
@@ -364,10 +363,10 @@ def layout_input(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeade
     return LayoutInput(tower.type_id or "", header, width, tower.merge, stack)
 
 
-_WALKS: dict[tuple[int, int], tuple[TowerFacts, GGUFHeader, ShapeWalk]] = {}
+_WALKS: "dict[tuple[int, int], tuple[TowerFacts, GGUFHeader, ShapeWalk]]" = {}
 
 
-def walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> ShapeWalk | None:
+def walk_tower(tower: "TowerFacts", projector: "ProjectorFacts", header: "GGUFHeader") -> "ShapeWalk | None":
     """The header-only shape walk of ``tower``'s projection chain (None: no layout for its type).
 
     Several rules ask for the same walk, and a scan asks once per pair: it is computed once per
@@ -385,7 +384,7 @@ def walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader)
     return walked
 
 
-def _walk_tower(tower: TowerFacts, projector: ProjectorFacts, header: GGUFHeader) -> ShapeWalk:
+def _walk_tower(tower: "TowerFacts", projector: "ProjectorFacts", header: "GGUFHeader") -> "ShapeWalk":
     from mmcheck.projectors.shapes import walk
 
     assert tower.type_id is not None

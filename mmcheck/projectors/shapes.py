@@ -8,8 +8,7 @@ that does not fit makes llama.cpp abort when it builds the graph (``ggml_can_mul
 @0c1e570).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple

@@ -10,8 +10,7 @@ Connections are kept alive and reused per origin. ``HTTPS_PROXY``/``HTTP_PROXY``
 honoured (CONNECT tunnels for https), and ``SSL_CERT_FILE``/``REQUESTS_CA_BUNDLE`` name a CA bundle.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import contextlib
 import functools
 import http.client
@@ -90,7 +89,7 @@ class Origin(NamedTuple):
     port: int
 
     @classmethod
-    def of(cls, url: str) -> Origin:
+    def of(cls, url: str) -> "Origin":
         """The origin of ``url`` (default ports filled in)."""
         p = urlsplit(url)
         scheme = p.scheme.lower()
@@ -153,13 +152,13 @@ class Response:
 
     def __init__(
         self,
-        client: Client,
+        client: "Client",
         raw: http.client.HTTPResponse,
         conn: http.client.HTTPConnection,
         origin: Origin,
         url: str,
         transfer: Transfer | None,
-        history: list[Response],
+        history: "list[Response]",
     ) -> None:
         self._client = client
         self._raw = raw
@@ -275,7 +274,7 @@ class Response:
             self._raw.close()
             conn.close()
 
-    def __enter__(self) -> Response:
+    def __enter__(self) -> "Response":
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -6,8 +6,7 @@ CLI alone writes stdout, ``-o FILE`` and ``$GITHUB_STEP_SUMMARY``. Each module i
 anything heavy) only when it is used.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import importlib
 import os
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ class Format(str, Enum):
     html = "html"
     auto = "auto"
 
-    def resolved(self) -> Format:
+    def resolved(self) -> "Format":
         """The concrete format (``auto`` resolved from the environment)."""
         if self is Format.auto:
             return Format.github if os.environ.get("GITHUB_ACTIONS") == "true" else Format.table
@@ -79,7 +78,7 @@ _MODULES = {
 }
 
 
-def render(fmt: Format, reports: Sequence[Report], context: RenderContext) -> str:
+def render(fmt: Format, reports: "Sequence[Report]", context: RenderContext) -> str:
     """The text of ``reports`` in ``fmt`` (``auto`` is resolved first)."""
     module = importlib.import_module(_MODULES[fmt.resolved()])
     text: str = module.render(reports, context)

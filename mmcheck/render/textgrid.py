@@ -10,8 +10,7 @@ rather than with rich, whose import and layout cost more than the whole check of
 - :class:`Page`: the lines of a report, painted with ANSI colour or not.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -56,7 +55,7 @@ class Styled:
     def __init__(self, text: str = "", style: str = "") -> None:
         self.runs: list[Run] = [(text, style)] if text else []
 
-    def append(self, text: str, style: str = "") -> Styled:
+    def append(self, text: str, style: str = "") -> "Styled":
         """Add ``text`` in ``style``; returns ``self``."""
         if text:
             self.runs.append((text, style))

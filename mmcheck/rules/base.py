@@ -1,7 +1,6 @@
 """Rules, findings and the context rules read. Rules are pure: they never do I/O."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -89,27 +88,27 @@ class Options(NamedTuple):
 class Context:
     """Everything rules look at: the analysed files, the database and the options."""
 
-    db: CompatDB
-    model: FileInfo | None = None  # the text model (after role detection)
-    mmproj: FileInfo | None = None  # the projector (after role detection)
+    db: "CompatDB"
+    model: "FileInfo | None" = None  # the text model (after role detection)
+    mmproj: "FileInfo | None" = None  # the projector (after role detection)
     options: Options = field(default_factory=Options)
     role_notes: list[str] = field(default_factory=list)  # what role detection did
     swapped_strict: bool = False  # roles were fixed and the files came in the wrong slots
     other_text: str | None = None  # a second text model given where the projector belongs
-    unusable: list[FileInfo] = field(default_factory=list)  # LoRA adapters, imatrix files, shards...
-    files: list[FileInfo] = field(default_factory=list)  # every file given, in order
+    unusable: "list[FileInfo]" = field(default_factory=list)  # LoRA adapters, imatrix files, shards...
+    files: "list[FileInfo]" = field(default_factory=list)  # every file given, in order
     same_file: bool = False  # the two arguments are one file
     smoke: Any = None  # SmokeResult, when the smoke test ran
 
     @property
-    def text(self) -> TextFacts:
+    def text(self) -> "TextFacts":
         """The text model's facts (only call where ``model`` is a text model, e.g. after ``is_pair``)."""
         if self.model is None or self.model.text is None:
             raise LookupError("no text model in this context")
         return self.model.text
 
     @property
-    def projector(self) -> ProjectorFacts:
+    def projector(self) -> "ProjectorFacts":
         """The projector's facts (only call where ``mmproj`` is a projector)."""
         if self.mmproj is None or self.mmproj.projector is None:
             raise LookupError("no projector in this context")
@@ -126,7 +125,7 @@ class Context:
         return self.model is not None and self.model.text is not None
 
     @cached_property
-    def assessment(self) -> PairAssessment:
+    def assessment(self) -> "PairAssessment":
         """The lineage assessment of the pair (only for a pair: see ``is_pair``)."""
         from mmcheck.identify import assess_pair
 

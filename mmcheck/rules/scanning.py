@@ -6,8 +6,7 @@ for every rule. The store rules MM096-MM099 (``mmcheck.rules.stores``) work the 
 MM090-MM099 are reserved for them.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -21,11 +20,11 @@ if TYPE_CHECKING:
     from mmcheck.stores.base import Problem
 
 
-def _file_name(path: FilePath) -> str:
+def _file_name(path: "FilePath") -> str:
     return printable(path.name)
 
 
-def _everything(path: FilePath) -> bool:
+def _everything(path: "FilePath") -> bool:
     return True
 
 
@@ -38,17 +37,17 @@ class ScanView(NamedTuple):
     store reader could not use.
     """
 
-    result: ScanResult
-    covers: Callable[[FilePath], bool] = _everything
-    label: Callable[[FilePath], str] = _file_name
+    result: "ScanResult"
+    covers: "Callable[[FilePath], bool]" = _everything
+    label: "Callable[[FilePath], str]" = _file_name
     store: bool = False
-    problems: Sequence[Problem] = ()
+    problems: "Sequence[Problem]" = ()
 
-    def files(self, status: str) -> list[ScannedFile]:
+    def files(self, status: str) -> "list[ScannedFile]":
         """The covered files the scan gave ``status`` (``projector``, ``unreadable``...)."""
         return [f for f in self.result.files if f.status == status and self.covers(f.path)]
 
-    def pairs_of_model(self, model: FilePath) -> list[PairCheck]:
+    def pairs_of_model(self, model: "FilePath") -> "list[PairCheck]":
         """A text model's pairs, best first (in a store: only those within its own entry)."""
         ranked = self.result.pairs_of_model(model)
         if not self.store:
