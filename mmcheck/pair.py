@@ -5,13 +5,11 @@
 launcher can call it before starting its runtime without a try/except.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mmcheck.db import CompatDB, load_db
 from mmcheck.errors import GGUFError, MMCheckError, RemoteError
@@ -28,8 +26,7 @@ PathLike = str | os.PathLike[str] | RemotePath
 SCHEMA_VERSION = 2
 
 
-@dataclass
-class Report:
+class Report(NamedTuple):
     """The result of checking one pair (or one file, for ``lint``)."""
 
     verdict: Verdict
@@ -208,8 +205,7 @@ def check_pair(
     """
     started = time.perf_counter()
     report = _check_pair(model, mmproj, smoke, strict_roles, db, options, select, ignore, raise_errors)
-    report.seconds = time.perf_counter() - started
-    return report
+    return report._replace(seconds=time.perf_counter() - started)
 
 
 def _check_pair(
@@ -269,7 +265,7 @@ def evaluate(
     *,
     smoke: bool,
     strict: bool,
-    single_file: SingleFileFindings | None = None,
+    single_file: "SingleFileFindings | None" = None,
 ) -> Report:
     """Run the rules on two analysed files (or one, for ``lint``) and decide the verdict.
 

@@ -7,7 +7,6 @@ the shipped database says.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -162,10 +161,10 @@ def test_shared_fingerprint_supports_but_does_not_identify(tmp_path: Path, mini_
     assert model.text is not None and model.text.vocab is not None
     fp = model.text.vocab.fingerprint()
     two = {"fp-a": lineage("fp-a", tokenizer_fingerprints=(fp,)), "fp-b": lineage("fp-b", tokenizer_fingerprints=(fp,))}
-    shared = dataclasses.replace(mini_db, lineages=two)
+    shared = mini_db._replace(lineages=two)
     comp = compare_lineage(model.text, shared.lineages["fp-a"], shared)
     assert not comp.identified and comp.supported_by and "2 lineages share" in comp.supported_by[0]
-    unique = dataclasses.replace(mini_db, lineages={"fp-a": lineage("fp-a", tokenizer_fingerprints=(fp,))})
+    unique = mini_db._replace(lineages={"fp-a": lineage("fp-a", tokenizer_fingerprints=(fp,))})
     assert compare_lineage(model.text, unique.lineages["fp-a"], unique).identified
 
 
@@ -204,7 +203,7 @@ def test_co_trained_family_on_its_base_model(tmp_path: Path, mini_db: CompatDB) 
 @pytest.mark.parametrize(("finetunes", "expected"), [("yes", Verdict.MATCH), ("no", Verdict.UNKNOWN)])
 def test_third_party_finetune_of_the_vlm(tmp_path: Path, mini_db: CompatDB, finetunes: str, expected: Verdict) -> None:
     fams = {"vlm": FAMILIES["vlm"]._replace(finetunes_work=finetunes)}
-    db = dataclasses.replace(mini_db, families=fams)
+    db = mini_db._replace(families=fams)
     v, f = verdict(db, text(tmp_path, "VLM Tuned 7B Abliterated", finetune="abliterated"), proj(tmp_path))
     assert v == expected
     if expected == Verdict.UNKNOWN:

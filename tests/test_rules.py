@@ -84,3 +84,26 @@ def test_select_and_ignore(tmp_path: Path) -> None:
 def test_ctx_size_option(tmp_path: Path) -> None:
     assert "MM203" in codes(run_pair(tmp_path, {}, {}, options=Options(ctx_size=4)))
     assert "MM203" not in codes(run_pair(tmp_path, {}, {}, options=Options(ctx_size=4096)))
+
+
+def test_each_rules_docstring_reads_as_with_inspect_cleandoc() -> None:
+    """``split_doc`` reads a rule's docstring without ``inspect`` (kept out of a ``pair`` start-up);
+    it must give every rule the summary, why and fix the ``inspect.cleandoc`` reading gave."""
+    import inspect
+
+    from mmcheck.rules import registered
+    from mmcheck.rules.base import split_doc
+
+    def with_cleandoc(doc: str) -> tuple[str, str, str]:
+        paras = [p.strip() for p in inspect.cleandoc(doc).split("\n\n") if p.strip()]
+        summary = paras[0].replace("\n", " ") if paras else ""
+        why = " ".join(p.removeprefix("Why:").strip().replace("\n", " ") for p in paras if p.startswith("Why:"))
+        fix = " ".join(p.removeprefix("Fix:").strip().replace("\n", " ") for p in paras if p.startswith("Fix:"))
+        return summary, why, fix
+
+    rules = registered()
+    assert len(rules) > 60
+    for code, r in rules.items():
+        doc = r.check.__doc__ or ""
+        assert split_doc(doc) == with_cleandoc(doc), code
+        assert r.summary, code

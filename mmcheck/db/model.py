@@ -13,7 +13,6 @@ six generated methods, ~1 ms a class at every start-up, and every command loads 
 # a ForwardRef when the class is created (90 here, ~2 ms of every start-up); forward references
 # are quoted instead.
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, get_args
@@ -249,8 +248,7 @@ class Runtime(NamedTuple):
     notes: str = ""
 
 
-@dataclass(frozen=True)
-class CompatDB:
+class CompatDB(NamedTuple):
     """The whole database. ``revision`` is the llama.cpp commit the projector table was
     derived from (``llama_cpp_revision`` in ``projector_types.yaml``)."""
 
@@ -271,14 +269,8 @@ class CompatDB:
 
     def lineages_with_fingerprint(self, fingerprint: str) -> list[str]:
         """Ids of every lineage that records this tokenizer fingerprint (several share one vocabulary)."""
-        index = self.__dict__.get("_fingerprint_index")
-        if index is None:
-            index = {}
-            for lin in self.lineages.values():
-                for fp in lin.tokenizer_fingerprints:
-                    index.setdefault(fp, []).append(lin.id)
-            object.__setattr__(self, "_fingerprint_index", index)
-        return list(index.get(fingerprint, ()))
+        # a pass over ~90 lineages, a few times per text model (identify caches its comparisons)
+        return [lin.id for lin in self.lineages.values() if fingerprint in lin.tokenizer_fingerprints]
 
 
 def as_plain(value: Any) -> Any:

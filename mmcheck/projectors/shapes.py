@@ -10,7 +10,6 @@ that does not fit makes llama.cpp abort when it builds the graph (``ggml_can_mul
 
 # No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from mmcheck.projectors.ops import (
@@ -102,12 +101,11 @@ def depthwise_fits(op: Depthwise, shape: tuple[int, ...], width: int) -> ShapePr
     return None
 
 
-@dataclass
-class ShapeWalk:
+class ShapeWalk(NamedTuple):
     """The result of walking a chain: its output width (None when unknown) and the problems."""
 
     width: int | None
-    problems: list[ShapeProblem] = field(default_factory=list)
+    problems: list[ShapeProblem]
 
 
 def walk(ops: tuple[Op, ...], shape_of: ShapeOf, width: int | None) -> ShapeWalk:
@@ -116,13 +114,13 @@ def walk(ops: tuple[Op, ...], shape_of: ShapeOf, width: int | None) -> ShapeWalk
     Like llama.cpp's graph build, the walk stops at the first layer that does not chain; bias and
     norm lengths are checked on the way. A missing tensor makes the width unknown from there on.
     """
-    state = ShapeWalk(width)
+    problems: list[ShapeProblem] = []
     try:
-        state.width = _walk(ops, shape_of, width, state.problems)
+        out = _walk(ops, shape_of, width, problems)
     except ShapeMismatch as e:
-        state.problems.append(e.problem)
-        state.width = None
-    return state
+        problems.append(e.problem)
+        out = None
+    return ShapeWalk(out, problems)
 
 
 def _linear(op: Linear, shape_of: ShapeOf, width: int | None, problems: list[ShapeProblem]) -> int | None:

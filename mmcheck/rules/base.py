@@ -1,10 +1,8 @@
 """Rules, findings and the context rules read. Rules are pure: they never do I/O."""
 
 # No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
-import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -84,21 +82,38 @@ class Options(NamedTuple):
     runtime_version: str | None = None
 
 
-@dataclass
 class Context:
-    """Everything rules look at: the analysed files, the database and the options."""
+    """Everything rules look at: the analysed files, the database and the options.
 
-    db: "CompatDB"
-    model: "FileInfo | None" = None  # the text model (after role detection)
-    mmproj: "FileInfo | None" = None  # the projector (after role detection)
-    options: Options = field(default_factory=Options)
-    role_notes: list[str] = field(default_factory=list)  # what role detection did
-    swapped_strict: bool = False  # roles were fixed and the files came in the wrong slots
-    other_text: str | None = None  # a second text model given where the projector belongs
-    unusable: "list[FileInfo]" = field(default_factory=list)  # LoRA adapters, imatrix files, shards...
-    files: "list[FileInfo]" = field(default_factory=list)  # every file given, in order
-    same_file: bool = False  # the two arguments are one file
-    smoke: Any = None  # SmokeResult, when the smoke test ran
+    A plain class, not a dataclass: importing ``dataclasses`` (and the ``inspect`` it loads) costs
+    a ``pair`` start-up ~16 ms (docs/architecture.md).
+    """
+
+    def __init__(
+        self,
+        db: "CompatDB",
+        model: "FileInfo | None" = None,
+        mmproj: "FileInfo | None" = None,
+        options: "Options | None" = None,
+        role_notes: list[str] | None = None,
+        swapped_strict: bool = False,
+        other_text: str | None = None,
+        unusable: "list[FileInfo] | None" = None,
+        files: "list[FileInfo] | None" = None,
+        same_file: bool = False,
+        smoke: Any = None,
+    ) -> None:
+        self.db = db
+        self.model = model  # the text model (after role detection)
+        self.mmproj = mmproj  # the projector (after role detection)
+        self.options = Options() if options is None else options
+        self.role_notes = [] if role_notes is None else role_notes  # what role detection did
+        self.swapped_strict = swapped_strict  # roles were fixed and the files came in the wrong slots
+        self.other_text = other_text  # a second text model given where the projector belongs
+        self.unusable = [] if unusable is None else unusable  # LoRA adapters, imatrix files, shards...
+        self.files = [] if files is None else files  # every file given, in order
+        self.same_file = same_file  # the two arguments are one file
+        self.smoke = smoke  # SmokeResult, when the smoke test ran
 
     @property
     def text(self) -> "TextFacts":
@@ -202,8 +217,7 @@ def rule(
     the first line is the summary; paragraphs starting ``Why:`` and ``Fix:`` become those sections."""
 
     def deco(fn: AnyCheck) -> AnyCheck:
-        doc = inspect.cleandoc(fn.__doc__ or "")
-        summary, why, fix = _split_doc(doc)
+        summary, why, fix = split_doc(fn.__doc__ or "")
         if code in _REGISTRY:
             raise ValueError(f"duplicate rule code {code}")
         _REGISTRY[code] = Rule(code, name, severity, evidence, scope, summary, why, fix, fn)
@@ -212,11 +226,20 @@ def rule(
     return deco
 
 
-def _split_doc(doc: str) -> tuple[str, str, str]:
-    paras = [p.strip() for p in doc.split("\n\n") if p.strip()]
-    summary = paras[0].replace("\n", " ") if paras else ""
-    why = " ".join(p.removeprefix("Why:").strip().replace("\n", " ") for p in paras if p.startswith("Why:"))
-    fix = " ".join(p.removeprefix("Fix:").strip().replace("\n", " ") for p in paras if p.startswith("Fix:"))
+def split_doc(doc: str) -> tuple[str, str, str]:
+    """A rule's docstring as (summary, why, fix), each one line: paragraphs are separated by blank
+    lines, and every run of whitespace in one (the docstring's indentation too) is one space."""
+    paras: list[str] = []
+    lines: list[str] = []
+    for line in [*doc.splitlines(), ""]:
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            paras.append(" ".join(" ".join(lines).split()))
+            lines = []
+    summary = paras[0] if paras else ""
+    why = " ".join(p.removeprefix("Why:").strip() for p in paras if p.startswith("Why:"))
+    fix = " ".join(p.removeprefix("Fix:").strip() for p in paras if p.startswith("Fix:"))
     return summary, why, fix
 
 

@@ -1,9 +1,9 @@
 """Result types of the projection smoke test (no numpy: importing them is cheap)."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+# No ``from __future__ import annotations``: NamedTuple fields stay cheap to create (docs/architecture.md).
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from mmcheck.rules.base import Finding
@@ -27,8 +27,7 @@ TEXT_RELIABILITY_MIN = 0.8
 OUTPUT_RELIABILITY_MIN = 0.7
 
 
-@dataclass(frozen=True)
-class SmokeFinding:
+class SmokeFinding(NamedTuple):
     """One thing the smoke test found: a rule code (MM801-MM809), a message and a hint.
 
     Everything else about the finding (name, severity, the evidence it carries, hence its effect)
@@ -39,7 +38,7 @@ class SmokeFinding:
     message: str
     hint: str
 
-    def as_finding(self, file: str | None = None) -> Finding:
+    def as_finding(self, file: str | None = None) -> "Finding":
         """The registry's finding for this code, about ``file``."""
         from mmcheck.rules import RULES, Finding
 
@@ -74,8 +73,7 @@ class SmokeFinding:
         return self.as_finding().to_dict()
 
 
-@dataclass(frozen=True)
-class SmokeResult:
+class SmokeResult(NamedTuple):
     """What the smoke test ran and found.
 
     ``stages``: one dict per executed layer (name, op, input/output shape, tensors, ms).
@@ -95,9 +93,9 @@ class SmokeResult:
     scale_ratio: float | None = None
     alignment: float | None = None
     baked: tuple[dict[str, Any], ...] = ()
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: Mapping[str, float] = MappingProxyType({})  # read-only: a default shared by every result
     lineage_evidence: Literal["confirmed", "contradicted"] | None = None
-    embedding: dict[str, Any] = field(default_factory=dict)
+    embedding: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def alignment_evidence(self) -> Evidence | None:
@@ -136,7 +134,7 @@ def _untimed(stage: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in stage.items() if k != "ms"}
 
 
-def summarize(status: Status, reason: str, alignment: float | None, embedding: dict[str, Any]) -> str:
+def summarize(status: Status, reason: str, alignment: float | None, embedding: Mapping[str, Any]) -> str:
     """The plain-language line of :attr:`SmokeResult.summary` (see docs/smoke-test.md)."""
     neither = "not evidence either way"
     if status == "skipped":
