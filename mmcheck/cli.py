@@ -3,10 +3,13 @@
 Logic lives in importable modules (``mmcheck.pair``, ``mmcheck.scan``, ``mmcheck.settings``,
 ``mmcheck.render``, ``mmcheck.output``); each command here only turns options into a
 :class:`~mmcheck.settings.CommandLine`, calls the library and writes what a reporter returns.
+The plain ``pair`` lines are parsed without typer by ``mmcheck.fastpath``, checked against the
+declaration of ``pair`` here; both parsers end in ``mmcheck.commands.run_pair``.
 
 Exit codes (stable, as ruff's and mypy's): 0 ok, 1 findings at or above ``--fail-on``, 2 usage
 errors, unreadable or malformed input, bad configuration and internal errors. Every exit 2 is one
-line on stderr (``mmcheck: error: ...``); ``main()`` guarantees that no exception escapes.
+line on stderr (``mmcheck: error: ...``): :func:`run_typer` turns typer's usage errors into it and
+``mmcheck.exits.run_guarded`` everything else, so no exception escapes ``main()``.
 """
 
 # No ``from __future__ import annotations`` here: typer re-evaluates every string annotation of
