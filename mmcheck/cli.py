@@ -637,8 +637,6 @@ def run_typer(args: list[str]) -> int:
     What the commands raise otherwise (mmcheck's errors, Ctrl-C, a broken pipe) is left to
     ``mmcheck.exits.run_guarded``, which runs this.
     """
-    from mmcheck.exits import interrupted
-
     # typer raises the exceptions of the click it runs on: ``click`` or, from typer 0.28, its own
     # vendored copy; take them from where typer's own BadParameter lives
     exceptions = sys.modules[typer.BadParameter.__module__]
@@ -654,8 +652,6 @@ def run_typer(args: list[str]) -> int:
         print(error_line(" ".join(e.format_message().split())), file=sys.stderr)
         return ExitCode.ERROR
     except typer.Abort:
-        if interrupted():  # click turns Ctrl-C into Abort
-            raise KeyboardInterrupt from None
         print("mmcheck: aborted", file=sys.stderr)
         return ExitCode.ERROR
     except typer.Exit as e:

@@ -23,11 +23,6 @@ _OUTPUT_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EIO"
 _interrupts: list[bool] = []  # non-empty once Ctrl-C was pressed during the running command
 
 
-def interrupted() -> bool:
-    """Whether Ctrl-C was pressed while the current command ran."""
-    return bool(_interrupts)
-
-
 def run_guarded(command: Callable[[], int], *, in_process: bool) -> int:
     """Run ``command`` and return its exit code; no exception escapes.
 
@@ -46,7 +41,7 @@ def run_guarded(command: Callable[[], int], *, in_process: bool) -> int:
 def _run(command: Callable[[], int], in_process: bool) -> int:
     try:
         code = command()
-        if _interrupts:  # a Ctrl-C that the parser turned into an exit code: say so, as for every exit 2
+        if _interrupts:  # a Ctrl-C that typer turned into exit code 130: say so, as for every exit 2
             raise KeyboardInterrupt
         return code
     except MMCheckError as e:
